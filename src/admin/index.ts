@@ -1,0 +1,17 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { requireAdmin } from "../auth/admin-auth";
+import type { AppEnv } from "../http/context";
+import { validationHook } from "../http/validation";
+import { connectors } from "./connectors";
+import { keys } from "./keys";
+import { logs } from "./logs";
+import { rendererTokenRoutes } from "./renderer-tokens";
+
+/** The Data Sources admin API, all behind the admin token. */
+export const admin = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+admin.use("*", requireAdmin);
+admin.route("/connectors", connectors);
+admin.route("/connectors", keys);
+admin.route("/connectors", logs);
+admin.route("/streams", rendererTokenRoutes);

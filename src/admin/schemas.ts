@@ -1,0 +1,124 @@
+import { z } from "@hono/zod-openapi";
+import { LOG_STATUSES } from "../storage/connector-logs";
+import { StreamName } from "../streams/names";
+
+export const RateLimit = z
+	.object({
+		requests: z.number().int().min(1).max(1_000_000).openapi({ example: 600 }),
+		period_seconds: z.number().int().min(1).max(86_400).openapi({ example: 60 }),
+	})
+	.strict()
+	.openapi("RateLimit", { description: "At most `requests` per `period_seconds` (a token bucket)." });
+
+const ItemKey = z
+	.string()
+	.regex(/^[\x21-\x7e]{1,128}$/, "item_key must be a field name of 1–128 printable ASCII characters.")
+	.openapi({ example: "region" });
+
+const Name = z.string().trim().min(1, "name must not be empty.").max(200).openapi({ example: "Sales CRM" });
+
+export const Connector = z
+	.object({
+		id: z.string().openapi({ example: "con_01jd2k3m4n5p6q7r8s9t0v" }),
+		name: z.string(),
+		stream: StreamName,
+		item_key: z.string().nullable(),
+		rate_limit: RateLimit.nullable(),
+		created_at: z.string().openapi({ format: "date-time" }),
+		updated_at: z.string().openapi({ format: "date-time" }),
+	})
+	.openapi("Connector");
+
+export const CreateConnector = z
+	.object({
+		name: Name,
+		stream: StreamName,
+		item_key: ItemKey.nullable().optional(),
+		rate_limit: RateLimit.nullable().optional(),
+	})
+	.strict()
+	.openapi("CreateConnector");
+
+export const PatchConnector = z
+	.object({
+		name: Name.optional(),
+		item_key: ItemKey.nullable().optional(),
+		rate_limit: RateLimit.nullable().optional(),
+	})
+	.strict()
+	.openapi("PatchConnector", { description: "The stream of a connector cannot change." });
+
+export const IngestKeyInfo = z
+	.object({
+		id: z.string().openapi({ example: "key_01jd2k3m4n5p6q7r8s9t0v" }),
+		prefix: z.string().openapi({ example: "ik_live_Ab3x" }),
+		created_at: z.string().openapi({ format: "date-time" }),
+		revoked_at: z.string().nullable().openapi({ format: "date-time" }),
+	})
+	.openapi("IngestKey");
+
+export const CreatedIngestKey = z
+	.object({
+		id: z.string(),
+		key: z.string().openapi({ example: "ik_live_Ab3x…", description: "Shown once; only its SHA-256 is stored." }),
+		prefix: z.string(),
+		created_at: z.string().openapi({ format: "date-time" }),
+	})
+	.openapi("CreatedIngestKey");
+
+export const ConnectorWithKeys = Connector.extend({ keys: z.array(IngestKeyInfo) }).openapi("ConnectorWithKeys");
+
+export const LogEntry = z
+	.object({
+		request_id: z.string(),
+		received_at: z.string().openapi({ format: "date-time" }),
+		items_received: z.number().int(),
+		status: z.enum(LOG_STATUSES),
+		error: z.string().nullable(),
+		idempotency_key: z.string().nullable(),
+		http_status: z.number().int().nullable().openapi({ description: "The HTTP status the request was answered with, when known at the edge." }),
+	})
+	.openapi("LogEntry");
+
+export const LogQuery = z.object({
+	status: z.enum(LOG_STATUSES).optional(),
+	limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ example: 50 }),
+	cursor: z.string().max(512).optional().openapi({ description: "`next_cursor` of the previous page." }),
+});
+
+export const LogPage = z
+	.object({
+		success: z.literal(true),
+		data: z.array(LogEntry),
+		next_cursor: z.string().nullable(),
+	})
+	.openapi("LogPage");
+
+export const RendererTokenInfo = z
+	.object({
+		id: z.string().openapi({ example: "rtk_01jd2k3m4n5p6q7r8s9t0v" }),
+		stream: StreamName,
+		prefix: z.string().openapi({ example: "rk_live_Zx9q" }),
+		created_at: z.string().openapi({ format: "date-time" }),
+		revoked_at: z.string().nullable().openapi({ format: "date-time" }),
+	})
+	.openapi("RendererToken");
+
+export const CreatedRendererToken = z
+	.object({
+		id: z.string(),
+		token: z.string().openapi({ example: "rk_live_Zx9q…", description: "Shown once; only its SHA-256 is stored." }),
+		stream: StreamName,
+		prefix: z.string(),
+		created_at: z.string().openapi({ format: "date-time" }),
+	})
+	.openapi("CreatedRendererToken");
+
+export const ConnectorParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
+export const KeyParams = ConnectorParams.extend({
+	key_id: z.string().min(1).max(64).openapi({ param: { name: "key_id", in: "path" } }),
+});
+export const StreamParams = z.object({ stream: z.string().max(64).openapi({ param: { name: "stream", in: "path" }, example: "sales" }) });
+export const TokenParams = StreamParams.extend({
+	token_id: z.string().min(1).max(64).openapi({ param: { name: "token_id", in: "path" } }),
+});

@@ -1,0 +1,66 @@
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
+import { admin } from "./admin";
+import type { AppEnv } from "./http/context";
+import { envelope, jsonResponse, ok } from "./http/envelope";
+import { onError, onNotFound } from "./http/on-error";
+import { requestId } from "./http/request-id";
+import { validationHook } from "./http/validation";
+import { ingest } from "./ingest/route";
+import { streams } from "./streams/routes";
+
+/** The HTTP API. */
+export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+app.use("*", requestId);
+// Clients post from browsers anywhere; credentials travel in headers, never cookies.
+app.use(
+	"/api/*",
+	cors({
+		origin: "*",
+		allowHeaders: ["Authorization", "Content-Type", "Content-Encoding", "Idempotency-Key", "X-Item-Key"],
+		allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+		exposeHeaders: [
+			"X-Request-Id",
+			"Idempotent-Replayed",
+			"Retry-After",
+			"RateLimit-Limit",
+			"RateLimit-Remaining",
+			"RateLimit-Reset",
+		],
+		maxAge: 86_400,
+	}),
+);
+app.onError(onError);
+app.notFound(onNotFound);
+
+app.openapi(
+	createRoute({
+		method: "get",
+		path: "/api/health",
+		tags: ["Health"],
+		summary: "Readiness",
+		responses: { 200: jsonResponse(envelope(z.object({ status: z.literal("ok") })), "Ready to serve.") },
+	}),
+	(c) => c.json(ok({ status: "ok" as const }), 200),
+);
+
+app.route("/", ingest);
+app.route("/api/admin", admin);
+app.route("/api/streams", streams);
+
+app.openAPIRegistry.registerComponent("securitySchemes", "IngestKey", {
+	type: "http",
+	scheme: "bearer",
+	description: "An ingest key, `ik_live_…`, made per connector.",
+});
+app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
+	type: "http",
+	scheme: "bearer",
+	description: "The ADMIN_TOKEN secret.",
+});
+app.openAPIRegistry.registerComponent("securitySchemes", "RendererToken", {
+	type: "http",
+	scheme: "bearer",
+	description: "A renderer token of the stream, `rk_live_…`.",
+});

@@ -1,0 +1,29 @@
+import { z } from "zod";
+
+const int = (fallback: number, min: number, max: number) =>
+	z.coerce.number().int().min(min).max(max).catch(fallback);
+
+const ConfigSchema = z.object({
+	AUTH_CACHE_TTL_SECONDS: int(30, 0, 60),
+	DEFAULT_RATE_LIMIT_REQUESTS: int(1000, 1, 1_000_000),
+	DEFAULT_RATE_LIMIT_PERIOD_SECONDS: int(10, 1, 86_400),
+	MAX_ITEMS_PER_STREAM: int(100_000, 1, 10_000_000),
+	LOG_RETENTION_DAYS: int(30, 1, 3650),
+	PARTS_TIMEOUT_SECONDS: int(900, 10, 86_400),
+	QUEUE_MAX_RETRIES: int(5, 0, 100),
+});
+
+/** Tunables read from `[vars]`, with safe fallbacks when a value is missing or out of range. */
+export type Config = z.infer<typeof ConfigSchema>;
+
+const cache = new WeakMap<object, Config>();
+
+/** Parses the tunables once per `env` object. */
+export function config(env: Partial<Record<keyof Config, unknown>>): Config {
+	let parsed = cache.get(env);
+	if (!parsed) {
+		parsed = ConfigSchema.parse(env);
+		cache.set(env, parsed);
+	}
+	return parsed;
+}

@@ -1,0 +1,18 @@
+import { app } from "./app";
+import { purgeOldLogs } from "./maintenance/purge";
+import { consumeDeadLetters } from "./queue/dead-letters";
+import { consumeIngest } from "./queue/consumer";
+
+export { RateLimiter } from "./rate-limit/rate-limiter";
+export { StreamObject } from "./streams/stream-object";
+
+export default {
+	fetch: app.fetch,
+	async queue(batch, env) {
+		if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env);
+		else await consumeIngest(batch, env);
+	},
+	async scheduled(_controller, env, ctx) {
+		ctx.waitUntil(purgeOldLogs(env));
+	},
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,70 @@
+import { ApiError, invalidPayload } from "../http/errors";
+
+/** The largest body accepted: 1 MB of decoded bytes. */
+export const MAX_BODY_BYTES = 1_048_576;
+
+// Incompressible data grows a little under gzip; twice the limit is far beyond that and still bounded.
+const MAX_COMPRESSED_BYTES = 2 * MAX_BODY_BYTES;
+
+const tooLarge = (limit: number) =>
+	new ApiError(413, "PAYLOAD_TOO_LARGE", `The body is over ${limit.toLocaleString("en-US")} bytes.`);
+
+/** Counts bytes through a stream and fails it past `limit`: memory stays bounded whatever the headers claim. */
+function limitBytes(limit: number, error: () => Error): TransformStream<Uint8Array, Uint8Array> {
+	let seen = 0;
+	return new TransformStream({
+		transform(chunk, controller) {
+			seen += chunk.byteLength;
+			if (seen > limit) controller.error(error());
+			else controller.enqueue(chunk);
+		},
+	});
+}
+
+/**
+ * Reads a request body of at most `limit` decoded bytes, gunzipping when `gzip` is set.
+ * A declared Content-Length over the limit is refused before reading; a lying or
+ * absent one does not matter because bytes are counted as they arrive (and, for
+ * gzip, as they are decoded, so a gzip bomb stops after `limit` bytes of output).
+ */
+export async function readLimitedBody(
+	body: ReadableStream<Uint8Array> | null,
+	options: { contentLength: string | undefined; gzip: boolean; limit?: number },
+): Promise<Uint8Array> {
+	const limit = options.limit ?? MAX_BODY_BYTES;
+	const declared = options.contentLength === undefined ? Number.NaN : Number(options.contentLength);
+	if (!options.gzip && declared > limit) throw tooLarge(limit);
+	if (body === null) return new Uint8Array(0);
+
+	let stream = body;
+	if (options.gzip) {
+		stream = stream
+			.pipeThrough(limitBytes(Math.max(limit, MAX_COMPRESSED_BYTES), () => tooLarge(limit)))
+			.pipeThrough(new DecompressionStream("gzip"));
+	}
+	stream = stream.pipeThrough(limitBytes(limit, () => tooLarge(limit)));
+
+	const chunks: Uint8Array[] = [];
+	let total = 0;
+	const reader = stream.getReader();
+	try {
+		for (;;) {
+			const { done, value } = await reader.read();
+			if (done) break;
+			chunks.push(value);
+			total += value.byteLength;
+		}
+	} catch (error) {
+		if (error instanceof ApiError) throw error;
+		throw invalidPayload(options.gzip ? "The body is not valid gzip data." : "The body could not be read.");
+	} finally {
+		reader.releaseLock();
+	}
+	const out = new Uint8Array(total);
+	let offset = 0;
+	for (const chunk of chunks) {
+		out.set(chunk, offset);
+		offset += chunk.byteLength;
+	}
+	return out;
+}

@@ -1,0 +1,71 @@
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import { envelope, errorResponses } from "../http/envelope";
+import { StreamName } from "../streams/names";
+import { IngestHeaders } from "./headers";
+import { MAX_ITEMS } from "./payload";
+
+const Item = z.record(z.string(), z.unknown()).openapi("IngestItem", {
+	example: { region: "North", revenue: 1200 },
+});
+
+const IngestBody = z
+	.union([Item, z.array(Item).min(1).max(MAX_ITEMS)])
+	.openapi("IngestBody", { description: "One JSON object, or a non-empty array of at most 10,000 objects; at most 1 MB." });
+
+export const IngestAccepted = z
+	.object({
+		stream: StreamName,
+		items_received: z.number().int().openapi({ example: 3 }),
+		request_id: z.string().openapi({ example: "req_01jd2k3m4n5p6q7r8s9t0v1w2x" }),
+	})
+	.openapi("IngestAccepted");
+
+const RateLimitHeaders = {
+	"RateLimit-Limit": { description: "Requests allowed per period.", schema: { type: "integer" as const } },
+	"RateLimit-Remaining": { description: "Requests left right now.", schema: { type: "integer" as const } },
+	"RateLimit-Reset": { description: "Seconds until the allowance is whole again.", schema: { type: "integer" as const } },
+	"X-Request-Id": { description: "This request's id.", schema: { type: "string" as const } },
+};
+
+/** Describes the ingest endpoints, whose bodies are read by hand (streamed, gzip, NDJSON), in the OpenAPI document. */
+export function registerIngestDocs(registry: OpenAPIHono["openAPIRegistry"]): void {
+	for (const path of ["/api/ingest", "/api/ingest/{stream}"]) {
+		registry.registerPath({
+			method: "post",
+			path,
+			tags: ["Ingest"],
+			summary: path.includes("{stream}") ? "Ingest items, checking the key's stream" : "Ingest items",
+			security: [{ IngestKey: [] }],
+			request: {
+				headers: IngestHeaders,
+				...(path.includes("{stream}") ? { params: z.object({ stream: StreamName }) } : {}),
+				body: {
+					required: true,
+					content: {
+						"application/json": { schema: IngestBody },
+						"application/x-ndjson": { schema: z.string().openapi({ description: "One JSON object per line." }) },
+					},
+				},
+			},
+			responses: {
+				202: {
+					description: "Durably queued. A replay of an Idempotency-Key answers the original request_id with `Idempotent-Replayed: true`.",
+					headers: {
+						...RateLimitHeaders,
+						"Idempotent-Replayed": { description: "`true` on a replay.", schema: { type: "string" } },
+					},
+					content: { "application/json": { schema: envelope(IngestAccepted) } },
+				},
+				...errorResponses(400, 401, 404, 413, 422, 500),
+				429: {
+					description: "Rate limit exceeded (RATE_LIMITED).",
+					headers: {
+						...RateLimitHeaders,
+						"Retry-After": { description: "Whole seconds to wait.", schema: { type: "integer" } },
+					},
+					content: errorResponses(429)[429].content,
+				},
+			},
+		});
+	}
+}

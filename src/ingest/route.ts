@@ -1,0 +1,187 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { ingestKeys, type IngestPrincipal } from "../auth/ingest-auth";
+import { bearerToken } from "../auth/bearer";
+import { sha256Hex } from "../auth/secrets";
+import { log, logError } from "../core/log";
+import type { AppEnv } from "../http/context";
+import { ApiError, unauthorized } from "../http/errors";
+import { validationHook } from "../http/validation";
+import { rateLimitHeaders, type RateDecision } from "../rate-limit/token-bucket";
+import { takeRateLimit } from "../rate-limit/take";
+import { insertLog, type LogStatus } from "../storage/connector-logs";
+import type { ClaimResult } from "../streams/request-ledger";
+import type { ClaimInput } from "../streams/stream-object";
+import { streamStub } from "../streams/stub";
+import { readLimitedBody } from "./body-reader";
+import { enqueue, toMessages } from "./enqueue";
+import { parseIngestHeaders } from "./headers";
+import { lookupIdempotency, rememberIdempotency } from "./idempotency";
+import { registerIngestDocs } from "./docs";
+import { decodeUtf8, parseDocument, validateItems } from "./payload";
+
+type IngestEnv = AppEnv & { Variables: { rateLimit?: Omit<RateDecision, "state"> } };
+type IngestContext = Context<IngestEnv>;
+
+/** What is known of a request so far, for its log entry if it is refused. */
+interface Attempt {
+	principal: IngestPrincipal;
+	itemsReceived: number;
+	idempotencyKey: string | null;
+}
+
+interface Accepted {
+	stream: string;
+	items_received: number;
+	request_id: string;
+}
+
+export const ingest = new OpenAPIHono<IngestEnv>({ defaultHook: validationHook });
+
+// Every ingest response that got as far as a connector carries its RateLimit-* headers, errors included.
+const withRateLimitHeaders = createMiddleware<IngestEnv>(async function withRateLimitHeaders(c, next) {
+	await next();
+	const decision = c.get("rateLimit");
+	if (decision) for (const [name, value] of Object.entries(rateLimitHeaders(decision))) c.res.headers.set(name, value);
+});
+ingest.use("/api/ingest", withRateLimitHeaders);
+ingest.use("/api/ingest/*", withRateLimitHeaders);
+
+ingest.post("/api/ingest", (c) => handleIngest(c, null));
+ingest.post("/api/ingest/:stream", (c) => handleIngest(c, c.req.param("stream")));
+registerIngestDocs(ingest.openAPIRegistry);
+
+async function handleIngest(c: IngestContext, pathStream: string | null): Promise<Response> {
+	const principal = await ingestKeys.resolve(c.env, bearerToken(c.req.header("Authorization")));
+	if (!principal) throw unauthorized("A valid ingest key is required: Authorization: Bearer ik_live_….");
+	const attempt: Attempt = { principal, itemsReceived: 0, idempotencyKey: null };
+	try {
+		return await accept(c, attempt, pathStream);
+	} catch (error) {
+		const status = error instanceof ApiError ? error.status : 500;
+		const message = error instanceof ApiError ? `${error.code}: ${error.message}` : "INTERNAL_ERROR: the request could not be queued.";
+		writeLog(c, attempt, status >= 500 ? "failed" : "rejected", message, status);
+		throw error;
+	}
+}
+
+async function accept(c: IngestContext, attempt: Attempt, pathStream: string | null): Promise<Response> {
+	const { connector } = attempt.principal;
+	const requestId = c.get("requestId");
+	if (pathStream !== null && pathStream !== connector.stream) {
+		throw new ApiError(404, "STREAM_NOT_FOUND", `This key belongs to another stream than "${pathStream}".`);
+	}
+
+	// The limiter's round trip overlaps reading and validating the body; its verdict still comes first.
+	const limiting = takeRateLimit(c.env, connector, requestId);
+	const reading = readRequest(c, connector.item_key, attempt).then(
+		(value) => ({ ok: true as const, value }),
+		(error: unknown) => ({ ok: false as const, error }),
+	);
+	const decision = await limiting;
+	c.set("rateLimit", decision);
+	if (!decision.allowed) {
+		throw new ApiError(429, "RATE_LIMITED", `Rate limit of ${decision.limit} requests exceeded; retry in ${decision.retryAfterSeconds} s.`);
+	}
+	const read = await reading;
+	if (!read.ok) throw read.error;
+	const { bytes, text, format, itemKey, itemsReceived } = read.value;
+
+	const key = attempt.idempotencyKey;
+	const bodyHash = key === null ? null : await sha256Hex(bytes);
+	if (key !== null && bodyHash !== null) {
+		const known = await lookupIdempotency(c.env.IDEMPOTENCY, connector.id, key);
+		if (known) return answerRepeat(c, attempt, known.body_hash === bodyHash, known.request_id, known.items_received);
+	}
+
+	const envelope = {
+		v: 1 as const,
+		request_id: requestId,
+		connector_id: connector.id,
+		stream: connector.stream,
+		received_at: c.get("receivedAt"),
+		items_received: itemsReceived,
+		idempotency_key: key,
+		body_hash: bodyHash,
+		item_key: itemKey,
+		format,
+	};
+	await enqueue(c.env.INGEST_QUEUE, toMessages(envelope, text));
+
+	if (key !== null && bodyHash !== null) {
+		const claim = await claimKey(c, connector.stream, { connectorId: connector.id, key, bodyHash, requestId, itemsReceived });
+		if (claim.status === "replay") return answerRepeat(c, attempt, true, claim.request_id, claim.items_received);
+		if (claim.status === "conflict") return answerRepeat(c, attempt, false, claim.request_id, itemsReceived);
+		c.executionCtx.waitUntil(
+			rememberIdempotency(c.env.IDEMPOTENCY, connector.id, key, {
+				request_id: requestId,
+				body_hash: bodyHash,
+				items_received: itemsReceived,
+			}).catch((error: unknown) => logError("idempotency key not cached", error, { request_id: requestId })),
+		);
+	}
+	log("info", "ingest accepted", { request_id: requestId, connector_id: connector.id, items: itemsReceived });
+	return c.json({ success: true, data: accepted(connector.stream, itemsReceived, requestId) }, 202);
+}
+
+/** Reads, decodes and validates the body; fills in what the log needs as it goes. */
+async function readRequest(c: IngestContext, connectorItemKey: string | null, attempt: Attempt) {
+	const headers = parseIngestHeaders(c.req.raw.headers);
+	attempt.idempotencyKey = headers["idempotency-key"] ?? null;
+	const bytes = await readLimitedBody(c.req.raw.body, {
+		contentLength: c.req.header("Content-Length"),
+		gzip: headers["content-encoding"] === "gzip",
+	});
+	const text = decodeUtf8(bytes);
+	const itemKey = headers["x-item-key"] ?? connectorItemKey;
+	const document = parseDocument(text, headers["content-type"]);
+	attempt.itemsReceived = Array.isArray(document) ? document.length : 1;
+	const items = validateItems(document, itemKey);
+	return { bytes, text, format: headers["content-type"], itemKey, itemsReceived: items.length };
+}
+
+/** Asks the stream to record the key; if it cannot be reached the request is queued all the same, and the stream decides at apply time. */
+async function claimKey(c: IngestContext, stream: string, input: ClaimInput): Promise<ClaimResult> {
+	try {
+		return await streamStub(c.env, stream).claimIdempotencyKey(input);
+	} catch (error) {
+		logError("idempotency claim failed; the stream decides on apply", error, { request_id: input.requestId });
+		return { status: "claimed" };
+	}
+}
+
+/** A repeat of an idempotency key: a replay of the original (202) or a different body (422). */
+function answerRepeat(c: IngestContext, attempt: Attempt, sameBody: boolean, originalId: string, items: number): Response {
+	const { connector } = attempt.principal;
+	if (!sameBody) {
+		throw new ApiError(
+			422,
+			"IDEMPOTENCY_KEY_REUSED",
+			`This Idempotency-Key was used in the last 24 h with a different body (request ${originalId}).`,
+		);
+	}
+	writeLog(c, attempt, "duplicate", `Replay of ${originalId}.`, 202);
+	c.header("Idempotent-Replayed", "true");
+	return c.json({ success: true, data: accepted(connector.stream, items, originalId) }, 202);
+}
+
+function accepted(stream: string, itemsReceived: number, requestId: string): Accepted {
+	return { stream, items_received: itemsReceived, request_id: requestId };
+}
+
+function writeLog(c: IngestContext, attempt: Attempt, status: LogStatus, error: string | null, httpStatus: number): void {
+	const requestId = c.get("requestId");
+	c.executionCtx.waitUntil(
+		insertLog(c.env.DB, {
+			request_id: requestId,
+			connector_id: attempt.principal.connector.id,
+			received_at: new Date(c.get("receivedAt")).toISOString(),
+			items_received: attempt.itemsReceived,
+			status,
+			error,
+			idempotency_key: attempt.idempotencyKey,
+			http_status: httpStatus,
+		}).catch((failure: unknown) => logError("connector log not written", failure, { request_id: requestId })),
+	);
+}

@@ -1,0 +1,43 @@
+import { logError } from "../core/log";
+import { idempotencyCacheKey } from "../ingest/idempotency";
+import { markFailed, recordOutcomes } from "../storage/connector-logs";
+import { streamStub } from "../streams/stub";
+import { IngestMessage } from "./messages";
+import { groupBy, logRecord } from "./outcomes";
+
+/**
+ * The dead-letter queue's consumer: the requests of messages that exhausted their
+ * retries can never complete, so their streams give up on them (releasing their
+ * idempotency keys) and their log entries end `failed`, keeping the error recorded
+ * by the last attempt.
+ */
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+	const bodies: IngestMessage[] = [];
+	for (const message of batch.messages) {
+		const parsed = IngestMessage.safeParse(message.body);
+		if (parsed.success) bodies.push(parsed.data);
+		else logError("malformed dead letter dropped", parsed.error, { message_id: message.id });
+	}
+	for (const [stream, group] of groupBy(bodies, (body) => body.stream)) {
+		const ids = [...new Set(group.map((body) => body.request_id))];
+		const error = "Delivery failed after every retry (dead-lettered).";
+		const outcomes = await streamStub(env, stream).abandonRequests(ids, error);
+		const envelopes = new Map(group.map((body) => [body.request_id, body]));
+		const records = outcomes.flatMap((outcome) => {
+			const envelope = envelopes.get(outcome.request_id);
+			return envelope ? [logRecord(envelope, outcome.status, outcome.error)] : [];
+		});
+		await recordOutcomes(env.DB, records.filter((record) => record.status !== "failed"));
+		const failed = records.filter((record) => record.status === "failed");
+		await markFailed(env.DB, failed);
+		// The stream released these keys; the KV fast path must not keep answering replays of a failed request.
+		await Promise.all(
+			failed.flatMap((record) =>
+				record.idempotency_key === null
+					? []
+					: [env.IDEMPOTENCY.delete(idempotencyCacheKey(record.connector_id, record.idempotency_key))],
+			),
+		);
+	}
+	batch.ackAll();
+}

@@ -1,0 +1,106 @@
+/** The statuses a request goes through, as the contract names them. */
+export const LOG_STATUSES = ["queued", "processed", "duplicate", "rejected", "failed"] as const;
+export type LogStatus = (typeof LOG_STATUSES)[number];
+
+/** A connector log entry as the API shows it. */
+export interface LogEntry {
+	request_id: string;
+	received_at: string;
+	items_received: number;
+	status: LogStatus;
+	error: string | null;
+	idempotency_key: string | null;
+	http_status: number | null;
+}
+
+/** A log entry plus the connector it belongs to. */
+export interface LogRecord extends LogEntry {
+	connector_id: string;
+}
+
+const INSERT = `INSERT INTO connector_logs
+	(request_id, connector_id, received_at, items_received, status, error, idempotency_key, http_status, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+function bindRecord(statement: D1PreparedStatement, record: LogRecord, now: string): D1PreparedStatement {
+	return statement.bind(
+		record.request_id,
+		record.connector_id,
+		record.received_at,
+		record.items_received,
+		record.status,
+		record.error,
+		record.idempotency_key,
+		record.http_status,
+		now,
+	);
+}
+
+/** Writes the log entry of a request answered at the edge (rejected, or a replayed duplicate). */
+export async function insertLog(db: D1Database, record: LogRecord): Promise<void> {
+	await bindRecord(db.prepare(`${INSERT} ON CONFLICT (request_id) DO NOTHING`), record, new Date().toISOString()).run();
+}
+
+/**
+ * Records what the queue consumer learnt about requests, in one D1 batch.
+ * `processed` and `duplicate` are final; `queued` and `failed` can still change
+ * (a later part arrives, an admin replays a dead letter).
+ */
+export async function recordOutcomes(db: D1Database, records: LogRecord[]): Promise<void> {
+	if (records.length === 0) return;
+	const now = new Date().toISOString();
+	const upsert = db.prepare(
+		`${INSERT} ON CONFLICT (request_id) DO UPDATE SET
+			status = excluded.status, error = excluded.error, updated_at = excluded.updated_at
+		 WHERE connector_logs.status IN ('queued', 'failed')`,
+	);
+	await db.batch(records.map((record) => bindRecord(upsert, record, now)));
+}
+
+/**
+ * Records requests as failed unless they already ended well. An error recorded
+ * earlier (the real cause, from the last attempt) is kept over the new one.
+ */
+export async function markFailed(db: D1Database, records: LogRecord[]): Promise<void> {
+	if (records.length === 0) return;
+	const now = new Date().toISOString();
+	const upsert = db.prepare(
+		`${INSERT} ON CONFLICT (request_id) DO UPDATE SET
+			status = 'failed', error = COALESCE(connector_logs.error, excluded.error), updated_at = excluded.updated_at
+		 WHERE connector_logs.status IN ('queued', 'failed')`,
+	);
+	await db.batch(records.map((record) => bindRecord(upsert, { ...record, status: "failed" }, now)));
+}
+
+/** A page of a connector's log, newest first, after the `(received_at, request_id)` cursor position. */
+export async function listLogs(
+	db: D1Database,
+	connectorId: string,
+	options: { status?: LogStatus; limit: number; after?: { received_at: string; request_id: string } },
+): Promise<LogEntry[]> {
+	const where = ["connector_id = ?"];
+	const values: (string | number)[] = [connectorId];
+	if (options.status) {
+		where.push("status = ?");
+		values.push(options.status);
+	}
+	if (options.after) {
+		where.push("(received_at < ? OR (received_at = ? AND request_id < ?))");
+		values.push(options.after.received_at, options.after.received_at, options.after.request_id);
+	}
+	const { results } = await db
+		.prepare(
+			`SELECT request_id, received_at, items_received, status, error, idempotency_key, http_status
+			 FROM connector_logs WHERE ${where.join(" AND ")}
+			 ORDER BY received_at DESC, request_id DESC LIMIT ?`,
+		)
+		.bind(...values, options.limit)
+		.all<LogEntry>();
+	return results;
+}
+
+/** Deletes log entries received before `before`; returns how many. */
+export async function purgeLogs(db: D1Database, before: string): Promise<number> {
+	const result = await db.prepare("DELETE FROM connector_logs WHERE received_at < ?").bind(before).run();
+	return result.meta.changes;
+}

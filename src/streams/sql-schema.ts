@@ -1,0 +1,56 @@
+/** The stream object's SQLite schema, as append-only migrations: entry N runs once. */
+export const STREAM_MIGRATIONS: string[] = [
+	`CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+	 INSERT INTO meta (name, value) VALUES ('seq', 0), ('item_count', 0);
+	 CREATE TABLE items (
+		key TEXT PRIMARY KEY,
+		value TEXT NOT NULL,
+		seq INTEGER NOT NULL UNIQUE,
+		updated_at TEXT NOT NULL,
+		stamp_at INTEGER NOT NULL,
+		stamp_request TEXT NOT NULL,
+		keyless INTEGER NOT NULL
+	 );
+	 CREATE INDEX items_keyless_by_seq ON items (keyless, seq);
+	 CREATE TABLE requests (
+		request_id TEXT PRIMARY KEY,
+		outcome TEXT NOT NULL,
+		error TEXT,
+		decided_at INTEGER NOT NULL
+	 );
+	 CREATE INDEX requests_by_age ON requests (decided_at);
+	 CREATE TABLE idempotency (
+		connector_id TEXT NOT NULL,
+		key TEXT NOT NULL,
+		body_hash TEXT NOT NULL,
+		request_id TEXT NOT NULL,
+		items_received INTEGER NOT NULL,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (connector_id, key)
+	 );
+	 CREATE INDEX idempotency_by_age ON idempotency (created_at);
+	 CREATE INDEX idempotency_by_request ON idempotency (request_id);
+	 CREATE TABLE parts (
+		request_id TEXT NOT NULL,
+		part INTEGER NOT NULL,
+		parts INTEGER NOT NULL,
+		envelope TEXT NOT NULL,
+		body TEXT NOT NULL,
+		arrived_at INTEGER NOT NULL,
+		PRIMARY KEY (request_id, part)
+	 );
+	 CREATE INDEX parts_by_age ON parts (arrived_at);`,
+];
+
+/** Brings the object's database up to date; cheap when it already is. */
+export function migrate(sql: SqlStorage): void {
+	// Durable Objects do not allow PRAGMA user_version, so the version lives in a table of its own.
+	sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+	const row = sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0];
+	let version = row?.version ?? 0;
+	if (!row) sql.exec("INSERT INTO schema_version (version) VALUES (0)");
+	for (; version < STREAM_MIGRATIONS.length; version++) {
+		sql.exec(STREAM_MIGRATIONS[version] as string);
+		sql.exec("UPDATE schema_version SET version = ?", version + 1);
+	}
+}
