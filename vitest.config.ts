@@ -18,6 +18,8 @@ export default defineConfig(async () => {
 			exclude: ["test/e2e/**", "test/reliability/**"],
 			setupFiles: ["./test/setup/apply-migrations.ts"],
 			testTimeout: 30_000,
+			// The Worker's structured logs are only worth reading when a test fails.
+			silent: "passed-only",
 		},
 	};
 });
