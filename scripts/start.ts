@@ -6,6 +6,8 @@ import { createInterface } from "node:readline";
 
 const port = process.env.PORT ?? "8787";
 const wrangler = "wrangler";
+// Tests and benchmarks run their own server on a state directory of their own.
+const persist = process.env.DATAPOOL_PERSIST_DIR ? ["--persist-to", process.env.DATAPOOL_PERSIST_DIR] : [];
 
 /** Creates `.dev.vars` from the example on first run, with a fresh random admin token. */
 function ensureDevVars(): void {
@@ -29,7 +31,7 @@ if (!token) {
 	process.exit(1);
 }
 
-const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], {
+const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...persist], {
 	encoding: "utf8",
 	env: { ...process.env, CI: "1" },
 });
@@ -40,9 +42,11 @@ if (migrate.status !== 0) {
 }
 console.log("Local D1 migrations applied.");
 
-const args = ["dev", "--port", port, "--ip", "127.0.0.1", "--show-interactive-dev-session=false"];
+const args = ["dev", "--port", port, "--ip", "127.0.0.1", "--show-interactive-dev-session=false", ...persist];
 // An ADMIN_TOKEN from the environment wins over .dev.vars.
 if (process.env.ADMIN_TOKEN) args.push("--var", `ADMIN_TOKEN:${process.env.ADMIN_TOKEN}`);
+// Anything after `npm start --` goes to wrangler dev (e.g. `--var PARTS_TIMEOUT_SECONDS:30`).
+args.push(...process.argv.slice(2));
 const child = spawn(wrangler, args, {
 	stdio: ["inherit", "pipe", "pipe"],
 	env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
