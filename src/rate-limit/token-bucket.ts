@@ -8,6 +8,8 @@ export interface RateLimit {
 export interface BucketState {
 	tokens: number;
 	updatedAt: number;
+	/** The capacity the tokens were counted against, to rescale when the limit changes. */
+	capacity?: number;
 }
 
 /** The outcome of asking for one request's worth of tokens. */
@@ -34,7 +36,9 @@ export function takeToken(state: BucketState | undefined, limit: RateLimit, now:
 	const capacity = limit.requests;
 	const perMs = capacity / (limit.period_seconds * 1000);
 	const elapsed = state ? Math.max(0, now - state.updatedAt) : 0;
-	let tokens = state ? Math.min(capacity, state.tokens + elapsed * perMs) : capacity;
+	// A raised limit grants its extra allowance at once; a lowered one caps what is left.
+	const granted = state?.capacity !== undefined ? Math.max(0, capacity - state.capacity) : 0;
+	let tokens = state ? Math.min(capacity, state.tokens + granted + elapsed * perMs) : capacity;
 	const allowed = tokens >= 1 - EPSILON;
 	if (allowed) tokens = Math.max(0, tokens - 1);
 	return {
@@ -43,7 +47,7 @@ export function takeToken(state: BucketState | undefined, limit: RateLimit, now:
 		remaining: Math.floor(tokens + EPSILON),
 		resetSeconds: Math.ceil((capacity - tokens) / perMs / 1000 - EPSILON),
 		retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)),
-		state: { tokens, updatedAt: now },
+		state: { tokens, updatedAt: now, capacity },
 	};
 }
 

@@ -28,7 +28,7 @@ function request(
 			format: "json",
 		},
 		JSON.stringify(items),
-	);
+	).map((message) => message.body);
 }
 
 let ids = 0;
