@@ -3,95 +3,85 @@ import {
 	MESSAGE_BODY_BUDGET_BYTES,
 	SEND_BATCH_MAX_BYTES,
 	SEND_BATCH_MAX_MESSAGES,
+	type TextPiece,
 	groupForSendBatch,
-	serialisedBytes,
 	splitText,
 } from "../../src/ingest/chunking";
 
-const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
-const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+const utf8Length = (text: string) => new TextEncoder().encode(text).byteLength;
 
-/** Checks the invariants every split must keep, and returns the pieces. */
-function split(text: string, budget: number): string[] {
+/** Splits, checking the invariants every split must keep, and returns the pieces. */
+function split(text: string, budget: number): TextPiece[] {
 	const pieces = splitText(text, budget);
-	expect(pieces.join("")).toBe(text);
+	expect(pieces.map((piece) => piece.text).join("")).toBe(text);
 	for (const piece of pieces) {
-		expect(serialisedBytes(piece)).toBeLessThanOrEqual(budget);
-		expect(isHighSurrogate(piece.charCodeAt(piece.length - 1))).toBe(false);
-		expect(isLowSurrogate(piece.charCodeAt(0))).toBe(false);
+		expect(piece.bytes).toBe(utf8Length(piece.text));
+		expect(piece.bytes).toBeLessThanOrEqual(budget);
+		expect(piece.text).not.toContain("\uFFFD");
 	}
 	return pieces;
 }
 
-describe("serialisedBytes", () => {
-	it("counts one byte per character for Latin-1 text", () => {
-		expect(serialisedBytes("")).toBe(0);
-		expect(serialisedBytes("abc")).toBe(3);
-		expect(serialisedBytes("Zürich ÿ")).toBe(8);
-	});
-
-	it("counts two bytes per UTF-16 unit as soon as one character is beyond Latin-1", () => {
-		expect(serialisedBytes("abc€")).toBe(8);
-		expect(serialisedBytes("a🚀")).toBe(6); // the emoji is two UTF-16 units
-	});
-});
-
 describe("splitText", () => {
-	it("returns text within the budget as one piece", () => {
-		expect(splitText("hello", 5)).toEqual(["hello"]);
-		expect(splitText("", 10)).toEqual([""]);
-		const full = "x".repeat(MESSAGE_BODY_BUDGET_BYTES);
-		expect(splitText(full)).toEqual([full]);
+	it("returns text within the budget as one piece, with its UTF-8 size", () => {
+		expect(splitText("hello", 5)).toEqual([{ text: "hello", bytes: 5 }]);
+		expect(splitText("Zürich", 7)).toEqual([{ text: "Zürich", bytes: 7 }]);
+		expect(splitText("", 10)).toEqual([{ text: "", bytes: 0 }]);
 	});
 
 	it("uses the message body budget by default", () => {
-		const pieces = splitText("x".repeat(MESSAGE_BODY_BUDGET_BYTES + 1));
-		expect(pieces.map((piece) => piece.length)).toEqual([MESSAGE_BODY_BUDGET_BYTES, 1]);
+		const full = "x".repeat(MESSAGE_BODY_BUDGET_BYTES);
+		expect(splitText(full)).toEqual([{ text: full, bytes: MESSAGE_BODY_BUDGET_BYTES }]);
+		const over = splitText(`${full}y`);
+		expect(over.map((piece) => piece.bytes)).toEqual([MESSAGE_BODY_BUDGET_BYTES, 1]);
+		expect(over[1]?.text).toBe("y");
 	});
 
-	it("cuts Latin-1 text into budget-sized pieces that join back to the text", () => {
-		const text = "abcdefghij".repeat(10) + "ü";
-		const pieces = split(text, 30);
-		expect(pieces.map((piece) => piece.length)).toEqual([30, 30, 30, 11]);
+	it("cuts ASCII text into full budget-sized pieces that join back to the text", () => {
+		const pieces = split("abcdefghij".repeat(10), 30);
+		expect(pieces.map((piece) => piece.bytes)).toEqual([30, 30, 30, 10]);
 	});
 
-	it("gives text beyond Latin-1 half as many characters per piece", () => {
-		const text = "€".repeat(100);
-		const pieces = split(text, 30);
-		expect(pieces.map((piece) => piece.length)).toEqual([15, 15, 15, 15, 15, 15, 10]);
+	it("counts UTF-8 bytes, not characters", () => {
+		// "ü" is 2 bytes, "€" 3, so 10 of each is 20 and 30 bytes.
+		expect(split("ü".repeat(10), 20)).toHaveLength(1);
+		expect(split("ü".repeat(10), 19).map((piece) => piece.text.length)).toEqual([9, 1]);
+		expect(split("€".repeat(10), 30)).toHaveLength(1);
+		expect(split("€".repeat(10), 29).map((piece) => piece.bytes)).toEqual([27, 3]);
 	});
 
-	it("halves the budget for the whole text when one character is beyond Latin-1", () => {
-		const text = `${"a".repeat(59)}€`;
-		expect(split(text, 30).map((piece) => piece.length)).toEqual([15, 15, 15, 15]);
+	it("never cuts inside a multi-byte character", () => {
+		for (const character of ["é", "€", "🚀"]) {
+			for (let offset = 0; offset < 8; offset++) {
+				const text = `${"a".repeat(offset)}${character}${"b".repeat(20)}${character}`;
+				split(text, 8);
+			}
+		}
 	});
 
-	it("never cuts between the two halves of a surrogate pair", () => {
-		// With 10 characters per piece, the 10th unit is the high half of the emoji.
-		const text = `${"a".repeat(9)}🚀${"b".repeat(20)}`;
-		const pieces = split(text, 20);
-		expect(pieces[0]).toBe("a".repeat(9));
-		expect(pieces[1]?.startsWith("🚀")).toBe(true);
+	it("moves a character that would straddle the cut into the next piece", () => {
+		// 9 ASCII bytes, then the 4-byte emoji, with a 10-byte budget.
+		const pieces = split(`${"a".repeat(9)}🚀${"b".repeat(6)}`, 10);
+		expect(pieces.map((piece) => piece.text)).toEqual(["a".repeat(9), `🚀${"b".repeat(6)}`]);
 	});
 
-	it("keeps every emoji whole in text made of nothing but emoji", () => {
+	it("keeps every emoji whole in text made only of emoji", () => {
 		const text = "🚀😀🎉".repeat(50);
 		for (const budget of [4, 6, 10, 14, 22]) {
 			const pieces = split(text, budget);
-			expect(pieces.length).toBeGreaterThan(1);
-			expect(pieces.every((piece) => piece.length > 0)).toBe(true);
+			expect(pieces.every((piece) => piece.bytes > 0 && piece.bytes % 4 === 0)).toBe(true);
 		}
 	});
 
-	it("splits at every possible alignment of an emoji without breaking it", () => {
-		for (let offset = 0; offset < 12; offset++) {
-			split(`${"a".repeat(offset)}🚀${"b".repeat(30)}🚀`, 20);
-		}
+	it("fills each piece but the last to within one character of the budget", () => {
+		const text = "aé€🚀".repeat(200);
+		const pieces = split(text, 101);
+		for (const piece of pieces.slice(0, -1)) expect(piece.bytes).toBeGreaterThan(101 - 4);
 	});
 });
 
 describe("groupForSendBatch", () => {
-	/** Checks that the groups cover each index once, in order, and returns them. */
+	/** Groups, checking that the groups cover each index once and in order, and returns them. */
 	function group(sizes: number[], maxMessages?: number, maxBytes?: number): number[][] {
 		const groups = groupForSendBatch(sizes, maxMessages, maxBytes);
 		expect(groups.flat()).toEqual(sizes.map((_, index) => index));
@@ -114,8 +104,10 @@ describe("groupForSendBatch", () => {
 
 	it("keeps each group within the byte limit, filling it exactly when sizes allow", () => {
 		expect(group([40, 60, 50, 50, 1], 100, 100)).toEqual([[0, 1], [2, 3], [4]]);
-		const sizes = Array.from({ length: 10 }, () => 100 * 1024 + 1024);
-		for (const g of group(sizes)) {
+		const sizes = Array.from({ length: 10 }, () => MESSAGE_BODY_BUDGET_BYTES + 1024);
+		const groups = group(sizes);
+		expect(groups.map((g) => g.length)).toEqual([2, 2, 2, 2, 2]);
+		for (const g of groups) {
 			expect(g.reduce((sum, index) => sum + (sizes[index] ?? 0), 0)).toBeLessThanOrEqual(SEND_BATCH_MAX_BYTES);
 		}
 	});
@@ -127,7 +119,6 @@ describe("groupForSendBatch", () => {
 	});
 
 	it("respects the count and byte limits together", () => {
-		const groups = group([1, 1, 1, 90, 5, 5, 5, 5], 3, 100);
-		expect(groups).toEqual([[0, 1, 2], [3, 4, 5], [6, 7]]);
+		expect(group([1, 1, 1, 90, 5, 5, 5, 5], 3, 100)).toEqual([[0, 1, 2], [3, 4, 5], [6, 7]]);
 	});
 });
