@@ -200,35 +200,3 @@ describe("connector logs", () => {
 		await failure(await admin(`/connectors/${c.id}/logs?cursor=garbage`), 400, "INVALID_PAYLOAD");
 	});
 });
-
-describe("GET /api/streams/:stream/items", () => {
-	it("needs a renderer token of that stream or the admin token", async () => {
-		const a = await connectorWithKey();
-		const b = await connectorWithKey();
-		const tokenA = await data<{ token: string }>(await admin(`/streams/${a.stream}/tokens`, { method: "POST" }), 201);
-		const read = (stream: string, token?: string) =>
-			call(`/api/streams/${stream}/items`, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
-		await failure(await read(a.stream), 401, "UNAUTHORIZED");
-		await failure(await read(a.stream, b.key), 401, "UNAUTHORIZED");
-		await failure(await read(b.stream, tokenA.token), 404, "STREAM_NOT_FOUND");
-		expect((await read(a.stream, tokenA.token)).status).toBe(200);
-		expect((await read(b.stream, "test-admin-token")).status).toBe(200);
-		await failure(await read("no-such-stream", "test-admin-token"), 404, "STREAM_NOT_FOUND");
-	});
-
-	it("returns items changed after `since`, up to `limit`", async () => {
-		const c = await connectorWithKey({ item_key: "id" });
-		await data(await ingest(c.key, [{ id: "a" }, { id: "b" }, { id: "c" }]), 202);
-		await eventually(async () => expect((await data<{ seq: number }>(await call(`/api/streams/${c.stream}/items`, { headers: { Authorization: "Bearer test-admin-token" } }))).seq).toBe(3));
-		const since = await data<{ seq: number; items: { key: string }[] }>(
-			await call(`/api/streams/${c.stream}/items?since=1&limit=1`, { headers: { Authorization: "Bearer test-admin-token" } }),
-		);
-		expect(since.seq).toBe(3);
-		expect(since.items.map((item) => item.key)).toEqual(["b"]);
-		await failure(
-			await call(`/api/streams/${c.stream}/items?since=-1`, { headers: { Authorization: "Bearer test-admin-token" } }),
-			400,
-			"INVALID_PAYLOAD",
-		);
-	});
-});

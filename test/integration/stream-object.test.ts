@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { newRequestId } from "../../src/core/ids";
 import { toMessages } from "../../src/ingest/enqueue";
-import { ItemBatch } from "../../src/streams/item-store";
+import { ItemBatch } from "../../src/streams/item-batch";
 import type { StreamObject } from "../../src/streams/stream-object";
 import { streamStub } from "../../src/streams/stub";
 import { connectorWithKey, data, eventually, freshStream, ingest, logs, snapshot } from "../helpers";
@@ -84,7 +84,7 @@ describe("stream Durable Object", () => {
 			const sql = state.storage.sql;
 			const write = (max: number, items: { key: string | null; value: Record<string, unknown> }[], at: number) =>
 				state.storage.transactionSync(() => {
-					const batch = new ItemBatch(sql);
+					const batch = new ItemBatch(sql, at);
 					batch.write(items, { at, requestId: `req_${String(at).padStart(26, "0")}` });
 					return batch.finish(max);
 				});
