@@ -1,7 +1,10 @@
 import { z } from "zod";
 
+// An unset or blank variable means "use the default", not 0 (which is what coercing "" gives).
+const blankToUndefined = (value: unknown) => (value === null || (typeof value === "string" && value.trim() === "") ? undefined : value);
+
 const int = (fallback: number, min: number, max: number) =>
-	z.coerce.number().int().min(min).max(max).catch(fallback);
+	z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max)).catch(fallback);
 
 const ConfigSchema = z.object({
 	AUTH_CACHE_TTL_SECONDS: int(30, 0, 60),

@@ -20,15 +20,18 @@ const decoder = new TextDecoder();
 /**
  * Splits text into pieces of at most `budgetBytes` UTF-8 bytes. Cuts fall on code
  * point boundaries (never inside a multi-byte sequence or a surrogate pair), so
- * the pieces joined in order are exactly the text.
+ * the pieces joined in order are exactly the text (for well-formed text, which a
+ * strictly decoded body always is).
  */
 export function splitText(text: string, budgetBytes = MESSAGE_BODY_BUDGET_BYTES): TextPiece[] {
+	// A UTF-8 code point takes up to 4 bytes: a smaller budget could not hold one.
+	const budget = Math.max(4, budgetBytes);
 	const bytes = encoder.encode(text);
-	if (bytes.byteLength <= budgetBytes) return [{ text, bytes: bytes.byteLength }];
+	if (bytes.byteLength <= budget) return [{ text, bytes: bytes.byteLength }];
 	const pieces: TextPiece[] = [];
 	let start = 0;
 	while (start < bytes.byteLength) {
-		let end = Math.min(start + budgetBytes, bytes.byteLength);
+		let end = Math.min(start + budget, bytes.byteLength);
 		// Step back over UTF-8 continuation bytes (10xxxxxx) to the start of a code point.
 		while (end < bytes.byteLength && end > start + 1 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
 		pieces.push({ text: decoder.decode(bytes.subarray(start, end)), bytes: end - start });

@@ -29,8 +29,9 @@ const EPSILON = 1e-9;
 
 /**
  * A token bucket holding `requests` tokens that refills at `requests / period_seconds`
- * per second: the exact limit over any window of `period_seconds`, without the
- * double burst a fixed window allows at its edges.
+ * per second: bursts of up to `requests`, and a sustained rate of `requests` per
+ * `period_seconds`. (Over one window a full bucket plus its refill can pass up to
+ * 2 × requests − 1; the README says so.) O(1) state, whatever the limit.
  */
 export function takeToken(state: BucketState | undefined, limit: RateLimit, now: number): RateDecision {
 	const capacity = limit.requests;
@@ -46,7 +47,7 @@ export function takeToken(state: BucketState | undefined, limit: RateLimit, now:
 		limit: capacity,
 		remaining: Math.floor(tokens + EPSILON),
 		resetSeconds: Math.ceil((capacity - tokens) / perMs / 1000 - EPSILON),
-		retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)),
+		retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - tokens) / perMs / 1000 - EPSILON)),
 		state: { tokens, updatedAt: now, capacity },
 	};
 }

@@ -13,6 +13,11 @@ describe("bearerToken", () => {
 		expect(bearerToken(`Bearer ${"t".repeat(513)}`)).toBeNull();
 	});
 
+	it("reads the scheme case-insensitively (RFC 7235) and keeps the token's case", () => {
+		expect(bearerToken("bearer AbC")).toBe("AbC");
+		expect(bearerToken("BEARER AbC")).toBe("AbC");
+	});
+
 	it("returns null when the header is absent", () => {
 		expect(bearerToken(undefined)).toBeNull();
 		expect(bearerToken(null)).toBeNull();

@@ -184,6 +184,17 @@ describe("readLimitedBody (gzip)", () => {
 		await tooLarge(readLimitedBody(streamOf(slices(bomb, 1000)), gzipped));
 	});
 
+	it("answers 413, not 400, when the compressed bytes alone pass their cap", async () => {
+		const noise = new Uint8Array(2_200_000);
+		for (let offset = 0; offset < noise.byteLength; offset += 65_536) {
+			crypto.getRandomValues(noise.subarray(offset, Math.min(offset + 65_536, noise.byteLength)));
+		}
+		const compressed = await gzip([noise]);
+		expect(compressed.byteLength).toBeGreaterThan(2 * MAX_BODY_BYTES);
+		await tooLarge(readLimitedBody(streamOf(slices(compressed, 64 * 1024)), gzipped));
+		await tooLarge(readLimitedBody(streamOf([compressed]), gzipped));
+	});
+
 	it("refuses data that is not gzip with 400", async () => {
 		const message = await invalidPayload(readLimitedBody(streamOf([new TextEncoder().encode('{"a":1}')]), gzipped));
 		expect(message).toBe("The body is not valid gzip data.");

@@ -29,6 +29,11 @@ describe("splitText", () => {
 		expect(splitText("", 10)).toEqual([{ text: "", bytes: 0 }]);
 	});
 
+	it("never cuts inside a code point, even with a budget below 4 bytes", () => {
+		const pieces = splitText("🚀🚀", 3);
+		expect(pieces.map((piece) => piece.text)).toEqual(["🚀", "🚀"]);
+	});
+
 	it("uses the message body budget by default", () => {
 		const full = "x".repeat(MESSAGE_BODY_BUDGET_BYTES);
 		expect(splitText(full)).toEqual([{ text: full, bytes: MESSAGE_BODY_BUDGET_BYTES }]);

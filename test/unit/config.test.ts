@@ -16,6 +16,14 @@ describe("config", () => {
 		expect(config({})).toMatchObject(DEFAULTS);
 	});
 
+	it("treats blank and null values as unset, not as 0", () => {
+		expect(config({ AUTH_CACHE_TTL_SECONDS: "", QUEUE_MAX_RETRIES: " " })).toMatchObject({
+			AUTH_CACHE_TTL_SECONDS: 30,
+			QUEUE_MAX_RETRIES: 5,
+		});
+		expect(config({ QUEUE_MAX_RETRIES: null })).toMatchObject({ QUEUE_MAX_RETRIES: 5 });
+	});
+
 	it("reads [vars] strings as integers", () => {
 		expect(
 			config({

@@ -121,6 +121,16 @@ describe("takeToken", () => {
 	});
 });
 
+describe("takeToken rounding", () => {
+	it("does not round Retry-After up past the moment a token is back", () => {
+		const limit = { requests: 11, period_seconds: 33 };
+		const refused = takeToken({ tokens: 0, updatedAt: 0 }, limit, 1000);
+		expect(refused.allowed).toBe(false);
+		expect(refused.retryAfterSeconds).toBe(2);
+		expect(takeToken({ tokens: 0, updatedAt: 0 }, limit, 1000 + refused.retryAfterSeconds * 1000).allowed).toBe(true);
+	});
+});
+
 describe("rateLimitHeaders", () => {
 	it("sets the RateLimit headers, without Retry-After, when allowed", () => {
 		const { state: _, ...decision } = takeToken(undefined, THREE_PER_MINUTE, 0);

@@ -47,6 +47,13 @@ describe("TtlCache", () => {
 		expect(cache.get("negative")).toBeUndefined();
 	});
 
+	it("drops an existing entry when set again with a TTL of 0", () => {
+		const { cache } = cacheWithClock<string>();
+		cache.set("k", "v", 1_000);
+		cache.set("k", "v2", 0);
+		expect(cache.get("k")).toBeUndefined();
+	});
+
 	it("replaces a value and restarts its TTL when set again", () => {
 		const { cache, clock } = cacheWithClock<string>();
 		cache.set("k", "old", 100);
