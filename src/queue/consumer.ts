@@ -17,7 +17,7 @@ interface Delivery {
  * last failed attempt records the error, and the message goes to the dead-letter queue.
  */
 export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-	const maxRetries = config(env).QUEUE_MAX_RETRIES;
+	const { QUEUE_MAX_RETRIES: maxRetries, QUEUE_RETRY_MAX_DELAY_SECONDS: maxDelay } = config(env);
 	const deliveries: Delivery[] = [];
 	for (const message of batch.messages) {
 		const parsed = IngestMessage.safeParse(message.body);
@@ -63,6 +63,6 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 		failed.push(...decided.splice(0));
 	}
 	for (const { message } of decided) message.ack();
-	for (const { message } of failed) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+	for (const { message } of failed) message.retry({ delaySeconds: retryDelaySeconds(message.attempts, maxDelay) });
 	log("info", "queue batch consumed", { messages: batch.messages.length, acked: decided.length, retried: failed.length });
 }
