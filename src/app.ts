@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { admin } from "./admin";
+import { benchRoutes } from "./bench/routes";
 import type { AppEnv } from "./http/context";
 import { envelope, jsonResponse, ok } from "./http/envelope";
 import { onError, onNotFound } from "./http/on-error";
@@ -48,6 +49,7 @@ app.openapi(
 app.route("/", ingest);
 app.route("/api/admin", admin);
 app.route("/api/streams", streams);
+app.route("/api/bench", benchRoutes);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "IngestKey", {
 	type: "http",
