@@ -5,6 +5,7 @@ import { markFailed } from "../storage/connector-logs";
 import { logRecord } from "../queue/outcomes";
 import { idempotencyCacheKey } from "../ingest/idempotency";
 import { Changelog } from "./changelog";
+import { type Fault, FaultSwitch } from "./fault-switch";
 import { ItemBatch } from "./item-batch";
 import { ItemReader, type ReadRequest, type StreamRead } from "./item-reader";
 import { RendererHub, catchUpFrames } from "./renderers";
@@ -43,6 +44,7 @@ export class StreamObject extends DurableObject<Env> {
 	readonly #reader: ItemReader;
 	readonly #changelog: Changelog;
 	readonly #renderers: RendererHub;
+	readonly #faults: FaultSwitch;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -51,6 +53,7 @@ export class StreamObject extends DurableObject<Env> {
 		this.#reader = new ItemReader(ctx.storage.sql);
 		this.#changelog = new Changelog(ctx.storage.sql);
 		this.#renderers = new RendererHub(ctx);
+		this.#faults = new FaultSwitch(ctx.storage);
 	}
 
 	/**
@@ -108,6 +111,9 @@ export class StreamObject extends DurableObject<Env> {
 	 * at most once in 24 h whatever the number of deliveries.
 	 */
 	async applyMessages(messages: IngestMessage[]): Promise<RequestOutcome[]> {
+		const fault = await this.#takeFault("apply");
+		if (fault?.kind === "throw") throw new Error("Injected fault: the stream failed before applying.");
+		if (fault?.kind === "slow") await scheduler.wait(fault.delay_ms);
 		const now = Date.now();
 		const outcomes = new Map<string, RequestOutcome>();
 		await this.#commit(now, (batch) => {
@@ -128,8 +134,11 @@ export class StreamObject extends DurableObject<Env> {
 				const outcome = this.#decide(batch, message, text, now);
 				if (outcome.status === "failed") this.#ledger.keepPart(message, now);
 				outcomes.set(id, outcome);
+				// The writes so far are in the open transaction: the reset throws them away with it.
+				if (fault?.kind === "abort") this.ctx.abort("Injected fault: the object was reset mid-batch.");
 			}
 		});
+		if (fault?.kind === "lost_reply") throw new Error("Injected fault: the batch was applied but the reply was lost.");
 		return [...outcomes.values()];
 	}
 
@@ -191,6 +200,21 @@ export class StreamObject extends DurableObject<Env> {
 		// Sent in the same call that committed the writes: no renderer sees a change that was not saved.
 		this.#renderers.broadcast(changes);
 		await this.#scheduleAlarm();
+	}
+
+	/** Arms an injected fault (test servers only, FAULT_INJECTION="1"); returns every fault armed. */
+	async armFault(fault: Fault): Promise<Fault[]> {
+		if (!config(this.env).FAULT_INJECTION) throw new Error("Fault injection is off.");
+		return this.#faults.arm(fault);
+	}
+
+	/** Takes one strike of a fault armed at `site`; always null in production. */
+	async takeFault(site: Fault["site"]): Promise<Fault | null> {
+		return this.#takeFault(site);
+	}
+
+	async #takeFault(site: Fault["site"]): Promise<Fault | null> {
+		return config(this.env).FAULT_INJECTION ? this.#faults.take(site) : null;
 	}
 
 	/**
