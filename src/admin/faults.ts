@@ -37,3 +37,32 @@ faults.openapi(
 		return c.json(ok(await streamStub(c.env, stream).armFault(c.req.valid("json"))), 201);
 	},
 );
+
+faults.openapi(
+	createRoute({
+		method: "get",
+		path: "/{stream}/faults",
+		tags: ["Testing"],
+		security: [{ AdminToken: [] }],
+		summary: "The faults armed in a stream, with the strikes they have left (test servers only)",
+		request: { params: StreamParams },
+		responses: { 200: jsonResponse(envelope(z.array(Fault)), "Every fault armed in the stream."), ...errorResponses(401, 404) },
+	}),
+	async (c) => c.json(ok(await streamStub(c.env, c.req.valid("param").stream).listFaults()), 200),
+);
+
+faults.openapi(
+	createRoute({
+		method: "delete",
+		path: "/{stream}/faults",
+		tags: ["Testing"],
+		security: [{ AdminToken: [] }],
+		summary: "Disarm every fault of a stream (test servers only)",
+		request: { params: StreamParams },
+		responses: { 200: jsonResponse(envelope(z.array(Fault)), "No fault is armed any more."), ...errorResponses(401, 404) },
+	}),
+	async (c) => {
+		await streamStub(c.env, c.req.valid("param").stream).clearFaults();
+		return c.json(ok([]), 200);
+	},
+);

@@ -38,6 +38,16 @@ export class FaultSwitch {
 		return armed;
 	}
 
+	/** The faults armed, with the strikes they have left. */
+	async list(): Promise<Fault[]> {
+		return (await this.storage.get<Fault[]>(KEY)) ?? [];
+	}
+
+	/** Disarms every fault. */
+	async clear(): Promise<void> {
+		await this.storage.delete(KEY);
+	}
+
 	/** Takes one strike of the first fault armed at `site`, or null. */
 	async take(site: Fault["site"]): Promise<Fault | null> {
 		const armed = (await this.storage.get<Fault[]>(KEY)) ?? [];
@@ -47,6 +57,8 @@ export class FaultSwitch {
 		if (fault.times > 1) armed[index] = { ...fault, times: fault.times - 1 };
 		else armed.splice(index, 1);
 		await this.storage.put(KEY, armed);
+		// On disk before the fault strikes: an abort throws away writes not yet synced, and would re-arm it forever.
+		await this.storage.sync();
 		return fault;
 	}
 }

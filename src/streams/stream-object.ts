@@ -208,6 +208,18 @@ export class StreamObject extends DurableObject<Env> {
 		return this.#faults.arm(fault);
 	}
 
+	/** The faults armed (test servers only). */
+	async listFaults(): Promise<Fault[]> {
+		if (!config(this.env).FAULT_INJECTION) throw new Error("Fault injection is off.");
+		return this.#faults.list();
+	}
+
+	/** Disarms every fault (test servers only). */
+	async clearFaults(): Promise<void> {
+		if (!config(this.env).FAULT_INJECTION) throw new Error("Fault injection is off.");
+		await this.#faults.clear();
+	}
+
 	/** Takes one strike of a fault armed at `site`; always null in production. */
 	async takeFault(site: Fault["site"]): Promise<Fault | null> {
 		return this.#takeFault(site);

@@ -11,6 +11,8 @@ describe("fault injection", () => {
 	it("has no route unless FAULT_INJECTION is 1, and the other stream routes are untouched", async () => {
 		const stream = freshStream();
 		await failure(await admin(`/streams/${stream}/faults`, { body: { site: "apply", kind: "throw" } }), 404, "NOT_FOUND");
+		await failure(await admin(`/streams/${stream}/faults`), 404, "NOT_FOUND");
+		await failure(await admin(`/streams/${stream}/faults`, { method: "DELETE" }), 404, "NOT_FOUND");
 		expect(await streamStub(env, stream).takeFault("apply")).toBeNull();
 		await failure(await admin(`/streams/${stream}/tokens`, { method: "POST" }), 404, "STREAM_NOT_FOUND");
 	});
@@ -43,6 +45,10 @@ describe("fault injection", () => {
 			expect((await again.take("apply"))?.kind).toBe("slow");
 			expect((await again.take("apply"))?.kind).toBe("throw");
 			expect(await again.take("apply")).toBeNull();
+			await again.arm({ site: "consumer", kind: "redeliver", times: 3, delay_ms: 0 });
+			expect(await again.list()).toEqual([{ site: "consumer", kind: "redeliver", times: 3, delay_ms: 0 }]);
+			await again.clear();
+			expect(await again.list()).toEqual([]);
 		});
 	});
 });
