@@ -25,13 +25,13 @@ export function freePort(): Promise<number> {
 	});
 }
 
-/** Starts `node scripts/start.ts` (what `npm start` runs) and resolves once /api/health answers. */
-export async function startServer(options: { vars?: Record<string, string> } = {}): Promise<RunningServer> {
+/** Starts `node scripts/start.ts` (what `npm start` runs) and resolves once /api/health answers; `args` go to wrangler dev. */
+export async function startServer(options: { vars?: Record<string, string>; args?: string[] } = {}): Promise<RunningServer> {
 	const port = await freePort();
 	const adminToken = randomBytes(24).toString("base64url");
 	const state = mkdtempSync(path.join(tmpdir(), "datapool-state-"));
 	const output: string[] = [];
-	const child: ChildProcess = spawn(process.execPath, ["scripts/start.ts", ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`])], {
+	const child: ChildProcess = spawn(process.execPath, ["scripts/start.ts", ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]), ...(options.args ?? [])], {
 		cwd: path.resolve(import.meta.dirname, ".."),
 		env: { ...process.env, PORT: String(port), ADMIN_TOKEN: adminToken, DATAPOOL_PERSIST_DIR: state },
 		stdio: ["ignore", "pipe", "pipe"],

@@ -7,6 +7,8 @@ import { onNotFound } from "../http/on-error";
 import { takeRateLimit } from "../rate-limit/take";
 import { rateLimitHeaders } from "../rate-limit/token-bucket";
 import type { Connector } from "../storage/connectors";
+import { StreamName } from "../streams/names";
+import { streamStub } from "../streams/stub";
 
 /**
  * The benchmark's floor: routes that answer like a successful ingest without doing
@@ -53,4 +55,12 @@ benchRoutes.post("/floor-rate-limited", async (c) => {
 	const decision = await limiting;
 	for (const [name, value] of Object.entries(rateLimitHeaders(decision))) c.header(name, value);
 	return acceptedFloor(c);
+});
+
+// How much storage a stream's object uses, for the scale benchmark.
+benchRoutes.get("/streams/:stream/storage", async (c) => {
+	const stream = c.req.param("stream");
+	if (!StreamName.safeParse(stream).success) return onNotFound(c);
+	const bytes = await streamStub(c.env, stream).storageBytes();
+	return c.json({ success: true, data: { bytes } }, 200);
 });

@@ -98,6 +98,11 @@ export class StreamObject extends DurableObject<Env> {
 		return this.#reader.read(request);
 	}
 
+	/** Bytes of SQLite storage the object uses (for the scale benchmark). */
+	async storageBytes(): Promise<number> {
+		return this.ctx.storage.sql.databaseSize;
+	}
+
 	/** Claims an idempotency key for a request (see RequestLedger.claim). */
 	async claimIdempotencyKey(input: ClaimInput): Promise<ClaimResult> {
 		const result = this.#ledger.claim(input, Date.now());

@@ -30,4 +30,14 @@ describe("benchmark floor routes", () => {
 		expect(limited.status).toBe(202);
 		expect(limited.headers.get("RateLimit-Limit")).toBe("1000000");
 	});
+
+	it("reports a stream object's storage size when switched on", async () => {
+		const on = { ...env, BENCH_ROUTES: "1" } as Env;
+		const ctx = createExecutionContext();
+		const response = await worker.fetch(new Request("http://datapool.test/api/bench/streams/some-stream/storage"), on, ctx);
+		await waitOnExecutionContext(ctx);
+		const body = await response.json<{ data: { bytes: number } }>();
+		expect(body.data.bytes).toBeGreaterThan(0);
+		await failure(await call("/api/bench/streams/some-stream/storage"), 404, "NOT_FOUND");
+	});
 });
