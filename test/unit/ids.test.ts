@@ -46,3 +46,14 @@ describe("newId", () => {
 		expect(new Set(Array.from({ length: 1000 }, () => newId("key", 5))).size).toBe(1000);
 	});
 });
+
+describe("ids made within one millisecond", () => {
+	it("still sort in the order they were made", async () => {
+		const { newRequestId: next } = await import("../../src/core/ids");
+		const at = Date.now() + 10_000;
+		const ids = Array.from({ length: 200 }, () => next(at));
+		expect([...ids].sort()).toEqual(ids);
+		expect(new Set(ids).size).toBe(ids.length);
+		expect(ids.every((id) => id.startsWith(ids[0]?.slice(0, 14) ?? "?"))).toBe(true);
+	});
+});
