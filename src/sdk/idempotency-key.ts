@@ -12,7 +12,10 @@ export async function deriveIdempotencyKey(body: Uint8Array, itemKey: string | n
 	const input = new Uint8Array(head.byteLength + 1 + body.byteLength);
 	input.set(head, 0);
 	input.set(body, head.byteLength + 1);
-	const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", input));
+	// Node 18 exposes Web Crypto as a global only with --experimental-global-webcrypto.
+	const subtle = typeof crypto === "undefined" ? undefined : crypto.subtle;
+	if (!subtle) throw new TypeError("crypto.subtle is missing: pass idempotencyKey, or on Node 18 run with --experimental-global-webcrypto.");
+	const digest = new Uint8Array(await subtle.digest("SHA-256", input));
 	let hex = "";
 	for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
 	return PREFIX + hex;
