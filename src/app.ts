@@ -2,6 +2,7 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { admin } from "./admin";
 import type { AppEnv } from "./http/context";
+import { docs, OPENAPI_PATH, openApiHandler } from "./http/docs";
 import { envelope, jsonResponse, ok } from "./http/envelope";
 import { onError, onNotFound } from "./http/on-error";
 import { requestId } from "./http/request-id";
@@ -48,6 +49,8 @@ app.openapi(
 app.route("/", ingest);
 app.route("/api/admin", admin);
 app.route("/api/streams", streams);
+app.get(OPENAPI_PATH, openApiHandler(app));
+app.route("/docs", docs);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "IngestKey", {
 	type: "http",
