@@ -1,5 +1,6 @@
 import { config } from "../core/config";
 import { log, logError } from "../core/log";
+import { forgetFailedKeys } from "../ingest/idempotency";
 import { type LogRecord, recordOutcomes } from "../storage/connector-logs";
 import { streamStub } from "../streams/stub";
 import { IngestMessage } from "./messages";
@@ -30,6 +31,8 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 	}
 
 	const records: LogRecord[] = [];
+	// Requests the streams decided, as opposed to deliveries that failed and will be retried.
+	const settled: LogRecord[] = [];
 	const decided: Delivery[] = [];
 	const failed: Delivery[] = [];
 	await Promise.all(
@@ -39,7 +42,7 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 				const envelopes = new Map(group.map((delivery) => [delivery.body.request_id, delivery.body]));
 				for (const outcome of outcomes) {
 					const envelope = envelopes.get(outcome.request_id);
-					if (envelope) records.push(logRecord(envelope, outcome.status, outcome.error));
+					if (envelope) settled.push(logRecord(envelope, outcome.status, outcome.error));
 				}
 				decided.push(...group);
 			} catch (error) {
@@ -56,7 +59,9 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 	);
 
 	try {
-		await recordOutcomes(env.DB, records);
+		await recordOutcomes(env.DB, [...settled, ...records]);
+		// A failed last attempt keeps its key until the dead-letter consumer has the stream release it.
+		await forgetFailedKeys(env, settled);
 	} catch (error) {
 		// The stream remembers what it decided, so a redelivery only rewrites the log.
 		logError("connector logs not written; batch will be redelivered", error, { messages: decided.length });

@@ -93,7 +93,7 @@ describe("the SDK against the real Worker", () => {
 	});
 
 	it("throws the API's refusals as typed errors without retrying them", async () => {
-		const connector = await connectorWithKey({ stream: freshStream("sdk-errors"), item_key: "id", rate_limit: { requests: 3, period_seconds: 3600 } });
+		const connector = await connectorWithKey({ stream: freshStream("sdk-errors"), item_key: "id", rate_limit: { requests: 4, period_seconds: 3600 } });
 		proxy = await startFaultProxy(inject("serverUrl"), []);
 		const client = new DataPoolIngest({ key: connector.key, baseUrl: proxy.url, backoff, maxElapsedMs: 5_000 });
 
@@ -106,13 +106,13 @@ describe("the SDK against the real Worker", () => {
 		expect(invalid).toMatchObject({ code: "INVALID_PAYLOAD", status: 400 });
 		expect(invalid.details.map((detail) => detail.index)).toEqual([0]);
 
-		// The limit of 3 is spent; the API's Retry-After is far beyond the 5 s budget, so the SDK gives up at once.
+		const wrongStream = await rejection(client.ingest([{ id: 4 }], { stream: "another-stream" }));
+		expect(wrongStream).toMatchObject({ code: "STREAM_NOT_FOUND", status: 404 });
+
+		// The limit of 4 is spent (a wrong stream counts too); the API's Retry-After is far beyond the 5 s budget, so the SDK gives up at once.
 		const limited = await rejection(client.ingest([{ id: 3 }]));
 		expect(limited).toMatchObject({ code: "RATE_LIMITED", status: 429, retryable: true });
 		expect(limited.retryAfter).toBeGreaterThan(5);
-
-		const wrongStream = await rejection(client.ingest([{ id: 4 }], { stream: "another-stream" }));
-		expect(wrongStream).toMatchObject({ code: "STREAM_NOT_FOUND", status: 404 });
 
 		const stranger = new DataPoolIngest({ key: "ik_live_nope", baseUrl: proxy.url, backoff });
 		expect(await rejection(stranger.ingest([{ id: 5 }]))).toMatchObject({ code: "UNAUTHORIZED", status: 401 });
