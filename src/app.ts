@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { admin } from "./admin";
+import { dashboard } from "./dashboard/assets";
 import type { AppEnv } from "./http/context";
 import { envelope, jsonResponse, ok } from "./http/envelope";
 import { onError, onNotFound } from "./http/on-error";
@@ -48,6 +49,8 @@ app.openapi(
 app.route("/", ingest);
 app.route("/api/admin", admin);
 app.route("/api/streams", streams);
+// Last: it answers every GET the API did not.
+app.route("/", dashboard);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "IngestKey", {
 	type: "http",
