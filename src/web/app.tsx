@@ -5,7 +5,8 @@ import { ConnectorPage } from "./pages/connector-page";
 import { ConnectorsPage } from "./pages/connectors-page";
 import { SignIn } from "./pages/sign-in";
 import { StreamPage } from "./pages/stream-page";
-import { Link, type Route, useRoute } from "./router";
+import { Link, useRoute } from "./router";
+import type { Route } from "./routes";
 import { clearToken, saveToken, savedToken } from "./session";
 
 function NotFound() {

@@ -1,57 +1,9 @@
 import { useRef, useState } from "preact/hooks";
 import { ApiError, api, errorMessage } from "../api";
 import { type FormErrors, formErrors } from "../field-errors";
+import { type ConnectorFields, EMPTY_FIELDS, FIELD_OF_PATH, FIELD_ORDER, connectorBody, fieldsOf } from "../connector-fields";
 import type { Connector } from "../types";
 import { TextField } from "./text-field";
-
-/** The form's text, as typed. */
-export interface ConnectorFields {
-	name: string;
-	stream: string;
-	item_key: string;
-	requests: string;
-	period_seconds: string;
-}
-
-/** Where the API's `details` paths land in the form. */
-export const FIELD_OF_PATH: Record<string, keyof ConnectorFields> = {
-	name: "name",
-	stream: "stream",
-	item_key: "item_key",
-	rate_limit: "requests",
-	"rate_limit.requests": "requests",
-	"rate_limit.period_seconds": "period_seconds",
-};
-
-const FIELD_ORDER: (keyof ConnectorFields)[] = ["name", "stream", "item_key", "requests", "period_seconds"];
-
-// Whole numbers go to the API as numbers; anything else goes as typed, so the API's own message explains it.
-const numberOrText = (text: string): number | string => (/^\d+$/.test(text.trim()) ? Number(text.trim()) : text);
-
-/** The request body for the typed fields: empty optional fields are null, an empty rate limit is the default. */
-export function connectorBody(fields: ConnectorFields, withStream: boolean): Record<string, unknown> {
-	const body: Record<string, unknown> = {
-		name: fields.name,
-		item_key: fields.item_key.trim() === "" ? null : fields.item_key.trim(),
-		rate_limit:
-			fields.requests.trim() === "" && fields.period_seconds.trim() === ""
-				? null
-				: { requests: numberOrText(fields.requests), period_seconds: numberOrText(fields.period_seconds) },
-	};
-	if (withStream) body.stream = fields.stream.trim();
-	return body;
-}
-
-/** The typed fields of an existing connector. */
-export function fieldsOf(connector: Connector): ConnectorFields {
-	return {
-		name: connector.name,
-		stream: connector.stream,
-		item_key: connector.item_key ?? "",
-		requests: connector.rate_limit ? String(connector.rate_limit.requests) : "",
-		period_seconds: connector.rate_limit ? String(connector.rate_limit.period_seconds) : "",
-	};
-}
 
 interface ConnectorFormProps {
 	/** Present when editing: the stream cannot change. */
@@ -64,8 +16,7 @@ interface ConnectorFormProps {
 /** Creates a connector (POST) or edits one (PATCH), showing the API's validation errors beside each field. */
 export function ConnectorForm(props: ConnectorFormProps) {
 	const editing = props.connector !== undefined;
-	const empty: ConnectorFields = { name: "", stream: "", item_key: "", requests: "", period_seconds: "" };
-	const [fields, setFields] = useState<ConnectorFields>(props.connector ? fieldsOf(props.connector) : empty);
+	const [fields, setFields] = useState<ConnectorFields>(props.connector ? fieldsOf(props.connector) : EMPTY_FIELDS);
 	const [errors, setErrors] = useState<FormErrors>({ fields: {}, other: [] });
 	const [saved, setSaved] = useState<string | null>(null);
 	const [busy, setBusy] = useState(false);
@@ -96,7 +47,7 @@ export function ConnectorForm(props: ConnectorFormProps) {
 			if (editing) {
 				setFields(fieldsOf(connector));
 				setSaved("Settings saved.");
-			} else setFields(empty);
+			} else setFields(EMPTY_FIELDS);
 			props.onSaved(connector);
 		} catch (error) {
 			const found =

@@ -6,7 +6,8 @@ import { KeysPanel } from "../components/keys-panel";
 import { LogsPanel } from "../components/logs-panel";
 import { formatTime } from "../format";
 import { useFocusOnChange } from "../hooks";
-import { Link, streamPath } from "../router";
+import { Link } from "../router";
+import { streamPath } from "../routes";
 import type { ConnectorWithKeys, CreatedKey } from "../types";
 
 /** One connector: its settings, keys, a curl example and its request log. */

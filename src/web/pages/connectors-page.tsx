@@ -4,7 +4,8 @@ import { ConnectorForm } from "../components/connector-form";
 import { StatusBadge } from "../components/status-badge";
 import { formatTime, timeAgo } from "../format";
 import { useFocusOnChange, useInterval } from "../hooks";
-import { Link, connectorPath, navigate, streamPath } from "../router";
+import { Link, navigate } from "../router";
+import { connectorPath, streamPath } from "../routes";
 import { LOG_STATUSES, type ListedConnector } from "../types";
 
 const REFRESH_MS = 10_000;
