@@ -47,7 +47,7 @@ describe("the Data Sources dashboard in Chromium", () => {
 
 		await token.fill(adminToken);
 		await page.keyboard.press("Enter");
-		await page.getByRole("heading", { level: 1, name: "Data Sources" }).waitFor();
+		await page.getByRole("heading", { level: 1, name: "Data Sources", exact: true }).waitFor();
 		expect(await page.evaluate(() => sessionStorage.getItem("datapool.admin-token"))).toBe(adminToken);
 		expect(page.url()).not.toContain(adminToken);
 	});

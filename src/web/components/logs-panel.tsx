@@ -79,7 +79,7 @@ export function LogsPanel(props: { connectorId: string }) {
 						))}
 					</select>
 					<label class="checkbox">
-						<input type="checkbox" checked={live} onChange={(event) => setLive(event.currentTarget.checked)} /> Live
+						<input type="checkbox" checked={live} onChange={(event) => setLive(event.currentTarget.checked)} /> Auto-refresh
 					</label>
 					<button type="button" class="button secondary" onClick={() => void refresh()}>
 						Refresh
