@@ -161,7 +161,9 @@ describe("the Data Sources dashboard in Chromium", () => {
 		await dialog.waitFor();
 		await screenshot(page, "07-revoke-confirm");
 		await dialog.getByRole("button", { name: "Revoke key" }).click();
-		await page.getByText(/^revoked /).waitFor();
+		await page.locator('[data-label="State"]', { hasText: "revoked" }).waitFor();
+		expect(await overflowsSideways(browser)).toBe(false);
+		await screenshot(page, "08-connector-revoked");
 		expect(await page.getByRole("button", { name: /^Revoke/ }).count()).toBe(0);
 
 		const refused = await ingest(key, { region: "West", revenue: 1 });
@@ -175,17 +177,17 @@ describe("the Data Sources dashboard in Chromium", () => {
 		await page.getByRole("heading", { level: 1, name: "Sales CRM" }).waitFor();
 		await page.locator("tr[data-status]").first().waitFor();
 		expect(await overflowsSideways(browser)).toBe(false);
-		await screenshot(page, "08-connector-375px");
+		await screenshot(page, "09-connector-375px");
 
 		await page.goto(`${url}/`);
 		await page.getByRole("link", { name: "Sales CRM" }).waitFor();
 		expect(await overflowsSideways(browser)).toBe(false);
-		await screenshot(page, "09-data-sources-375px");
+		await screenshot(page, "10-data-sources-375px");
 
 		await page.goto(`${url}/streams/${stream}`);
 		await page.locator('tr[data-item-key="East"]').waitFor();
 		expect(await overflowsSideways(browser)).toBe(false);
-		await screenshot(page, "10-live-view-375px");
+		await screenshot(page, "11-live-view-375px");
 	});
 
 	it("loaded nothing from another origin", () => {

@@ -89,7 +89,6 @@ export function KeysPanel(props: KeysPanelProps) {
 					<thead>
 						<tr>
 							<th scope="col">Key</th>
-							<th scope="col">Created</th>
 							<th scope="col">State</th>
 							<th scope="col">
 								<span class="visually-hidden">Actions</span>
@@ -100,12 +99,21 @@ export function KeysPanel(props: KeysPanelProps) {
 						{props.keys.map((key) => (
 							<tr key={key.id} data-key-id={key.id}>
 								<th scope="row" data-label="Key">
-									<code>{key.prefix}…</code>
+									<code class="key-prefix" title={key.prefix}>
+										{key.prefix}…
+									</code>
+									<span class="muted small">
+										created <time dateTime={key.created_at}>{formatTime(key.created_at)}</time>
+									</span>
 								</th>
-								<td data-label="Created">{formatTime(key.created_at)}</td>
 								<td data-label="State">
 									{key.revoked_at ? (
-										<span class="badge badge-rejected">revoked {formatTime(key.revoked_at)}</span>
+										<>
+											<span class="badge badge-rejected">revoked</span>{" "}
+											<time dateTime={key.revoked_at} class="nowrap small">
+												{formatTime(key.revoked_at)}
+											</time>
+										</>
 									) : (
 										<span class="badge badge-processed">active</span>
 									)}

@@ -18,6 +18,8 @@ export function RateChart(props: { series: [number[], number[]] }) {
 				width: Math.max(200, element.clientWidth),
 				height: HEIGHT,
 				legend: { show: false },
+				// Room on the right for the last time label, which is centred on the plot's edge.
+				padding: [8, 28, 0, 0],
 				cursor: { drag: { x: false, y: false } },
 				scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(5, Math.ceil(max * 1.2))] } },
 				axes: [
