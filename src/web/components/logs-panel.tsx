@@ -22,6 +22,8 @@ export function LogsPanel(props: { connectorId: string }) {
 	const [updatedAt, setUpdatedAt] = useState<string | null>(null);
 	const shown = useRef(0);
 	shown.current = rows?.length ?? 0;
+	// Answers to an older filter (or to a refresh overtaken by another) are dropped, not shown.
+	const generation = useRef(0);
 
 	const url = useCallback(
 		(limit: number, after: string | null) => {
@@ -35,8 +37,10 @@ export function LogsPanel(props: { connectorId: string }) {
 
 	/** Re-reads the newest rows, as many as are shown, so statuses that moved on are current. */
 	const refresh = useCallback(async () => {
+		const mine = ++generation.current;
 		try {
 			const page = await apiEnvelope<LogPage>(url(Math.min(MAX_PAGE, Math.max(PAGE, shown.current)), null));
+			if (mine !== generation.current) return;
 			setRows(page.data);
 			setCursor(page.next_cursor);
 			setUpdatedAt(new Date().toISOString());
@@ -48,8 +52,10 @@ export function LogsPanel(props: { connectorId: string }) {
 
 	async function loadOlder() {
 		if (!cursor) return;
+		const mine = ++generation.current;
 		try {
 			const page = await apiEnvelope<LogPage>(url(PAGE, cursor));
+			if (mine !== generation.current) return;
 			setRows((current) => [...(current ?? []), ...page.data]);
 			setCursor(page.next_cursor);
 		} catch (failure) {
