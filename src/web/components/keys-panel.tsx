@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { api, errorMessage } from "../api";
 import { formatTime } from "../format";
 import type { CreatedKey, IngestKey } from "../types";
@@ -20,6 +20,7 @@ export function KeysPanel(props: KeysPanelProps) {
 	const [busy, setBusy] = useState(false);
 	const [error, setError] = useState<string | null>(null);
 	const [revoking, setRevoking] = useState<IngestKey | null>(null);
+	const heading = useRef<HTMLHeadingElement>(null);
 
 	async function create() {
 		setBusy(true);
@@ -40,6 +41,8 @@ export function KeysPanel(props: KeysPanelProps) {
 			await api(`/api/admin/connectors/${props.connectorId}/keys/${key.id}`, { method: "DELETE" });
 			if (props.fresh?.id === key.id) props.onDismissFresh();
 			props.onChanged();
+			// The Revoke button that had focus is gone: keep keyboard users in this section.
+			heading.current?.focus();
 		} catch (failure) {
 			setError(errorMessage(failure));
 		}
@@ -48,7 +51,9 @@ export function KeysPanel(props: KeysPanelProps) {
 	return (
 		<section aria-labelledby="keys-heading" class="panel">
 			<div class="section-head">
-				<h2 id="keys-heading">Ingest keys</h2>
+				<h2 id="keys-heading" ref={heading} tabIndex={-1}>
+					Ingest keys
+				</h2>
 				<button type="button" class="button" disabled={busy} onClick={create}>
 					{busy ? "Creating…" : "Create key"}
 				</button>
