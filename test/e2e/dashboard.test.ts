@@ -209,6 +209,13 @@ describe("the Data Sources dashboard in Chromium", () => {
 		await screenshot(page, "11-live-view-375px");
 	});
 
+	it("says so when a stream cannot be read", async () => {
+		const { page } = browser;
+		await page.goto(`${url}/streams/no-such-stream`);
+		await page.getByRole("status").filter({ hasText: "Offline" }).waitFor();
+		await page.getByText("The stream cannot be read").waitFor();
+	});
+
 	it("loaded nothing from another origin, and logged no error (a CSP violation would be one)", () => {
 		expect([...requested]).toEqual([url]);
 		expect(pageErrors).toEqual([]);

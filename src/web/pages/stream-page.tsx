@@ -65,6 +65,11 @@ export function StreamPage(props: { stream: string }) {
 				</h1>
 				<LiveBadge status={status} />
 			</div>
+			{status === "offline" && (
+				<p class="error" role="alert">
+					The stream cannot be read: it may not exist (a stream exists once a connector names it), or this browser is offline.
+				</p>
+			)}
 			<dl class="facts">
 				<div>
 					<dt>Current seq</dt>
