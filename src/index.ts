@@ -6,7 +6,7 @@ import { consumeIngest } from "./queue/consumer";
 export { RateLimiter } from "./rate-limit/rate-limiter";
 export { StreamObject } from "./streams/stream-object";
 
-export default {
+const worker: Required<Pick<ExportedHandler<Env>, "fetch" | "queue" | "scheduled">> = {
 	fetch: app.fetch,
 	async queue(batch, env) {
 		if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env);
@@ -15,4 +15,6 @@ export default {
 	async scheduled(_controller, env, ctx) {
 		ctx.waitUntil(purgeOldLogs(env));
 	},
-} satisfies ExportedHandler<Env>;
+};
+
+export default worker;

@@ -1,26 +1,20 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { rendererTokens } from "../auth/renderer-auth";
 import { SECRET_PREFIX, displayPrefix, generateSecret, sha256Hex } from "../auth/secrets";
+import { issueTicket } from "../auth/tickets";
 import type { AppEnv } from "../http/context";
 import { envelope, errorResponses, jsonResponse, ok } from "../http/envelope";
 import { ApiError } from "../http/errors";
 import { validationHook } from "../http/validation";
-import { streamExists } from "../storage/connectors";
+import { requireStream } from "../streams/existence";
 import { insertRendererToken, listRendererTokens, revokeRendererToken } from "../storage/renderer-tokens";
-import { CreatedRendererToken, RendererTokenInfo, StreamParams, TokenParams } from "./schemas";
+import { streamStub } from "../streams/stub";
+import { CreatedRendererToken, RendererTokenInfo, StreamParams, Ticket, TokenParams } from "./schemas";
 
 export const rendererTokenRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 const security = [{ AdminToken: [] }];
 const tags = ["Streams"];
-
-export const streamNotFound = (stream: string) =>
-	new ApiError(404, "STREAM_NOT_FOUND", `There is no stream "${stream}"; a stream exists once a connector names it.`);
-
-/** Checks that a stream exists (a connector names it), else 404. */
-export async function requireStream(env: Env, stream: string): Promise<void> {
-	if (!(await streamExists(env.DB, stream))) throw streamNotFound(stream);
-}
 
 rendererTokenRoutes.openapi(
 	createRoute({
@@ -79,6 +73,28 @@ rendererTokenRoutes.openapi(
 		const revoked = await revokeRendererToken(c.env.DB, stream, token_id);
 		if (!revoked) throw new ApiError(404, "TOKEN_NOT_FOUND", `Stream "${stream}" has no token ${token_id}.`);
 		rendererTokens.forget(revoked.tokenHash);
+		// Sockets the token opened close now; other isolates refuse the token within the auth cache TTL.
+		await streamStub(c.env, stream).closeRenderers(`token:${token_id}`);
 		return c.json(ok(revoked.token), 200);
+	},
+);
+
+rendererTokenRoutes.openapi(
+	createRoute({
+		method: "post",
+		path: "/{stream}/tickets",
+		tags,
+		security,
+		summary: "Create a 5-minute ticket that opens the stream's WebSocket",
+		description: "Lets the dashboard open sockets without putting the admin token in a URL. Tickets are signed, not stored.",
+		request: { params: StreamParams },
+		responses: { 201: jsonResponse(envelope(Ticket), "The ticket."), ...errorResponses(401, 404) },
+	}),
+	async (c) => {
+		const { stream } = c.req.valid("param");
+		await requireStream(c.env, stream);
+		const ticket = await issueTicket(c.env.ADMIN_TOKEN, stream);
+		c.header("Cache-Control", "no-store");
+		return c.json(ok({ token: ticket.token, expires_at: new Date(ticket.expiresAt).toISOString() }), 201);
 	},
 );

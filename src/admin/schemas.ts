@@ -139,6 +139,13 @@ export const CreatedRendererToken = z
 	})
 	.openapi("CreatedRendererToken");
 
+export const Ticket = z
+	.object({
+		token: z.string().openapi({ example: "rk_tmp_eyJz…", description: "Opens the stream's WebSocket until expires_at." }),
+		expires_at: z.string().openapi({ format: "date-time" }),
+	})
+	.openapi("Ticket");
+
 export const ConnectorParams = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
 export const KeyParams = ConnectorParams.extend({
 	key_id: z.string().min(1).max(64).openapi({ param: { name: "key_id", in: "path" } }),

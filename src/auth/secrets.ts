@@ -20,8 +20,9 @@ export function generateSecret(prefix: string): string {
 
 /** The part of a secret that may be stored and shown: its prefix and first 4 random characters. */
 export function displayPrefix(secret: string): string {
-	const underscore = secret.lastIndexOf("_");
-	return secret.slice(0, underscore + 5);
+	// The random part is base64url and may itself contain "_", so the kind prefix is matched, not searched for.
+	const kind = Object.values(SECRET_PREFIX).find((prefix) => secret.startsWith(prefix)) ?? "";
+	return secret.slice(0, kind.length + 4);
 }
 
 /** SHA-256 of a string or bytes, lower-case hex. */

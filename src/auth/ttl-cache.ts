@@ -26,10 +26,10 @@ export class TtlCache<V> {
 		return entry.value;
 	}
 
-	/** Stores `value` for `ttlMs`; a TTL of 0 stores nothing. */
+	/** Stores `value` for `ttlMs`; a TTL of 0 stores nothing (and drops what was there). */
 	set(key: string, value: V, ttlMs: number): void {
-		if (ttlMs <= 0) return;
 		this.#entries.delete(key);
+		if (ttlMs <= 0) return;
 		if (this.#entries.size >= this.maxEntries) {
 			const oldest = this.#entries.keys().next();
 			if (!oldest.done) this.#entries.delete(oldest.value);

@@ -1,7 +1,10 @@
 import { z } from "zod";
 
+// An unset or blank variable means "use the default", not 0 (which is what coercing "" gives).
+const blankToUndefined = (value: unknown) => (value === null || (typeof value === "string" && value.trim() === "") ? undefined : value);
+
 const int = (fallback: number, min: number, max: number) =>
-	z.coerce.number().int().min(min).max(max).catch(fallback);
+	z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max)).catch(fallback);
 
 const ConfigSchema = z.object({
 	AUTH_CACHE_TTL_SECONDS: int(30, 0, 60),
@@ -11,6 +14,8 @@ const ConfigSchema = z.object({
 	LOG_RETENTION_DAYS: int(30, 1, 3650),
 	PARTS_TIMEOUT_SECONDS: int(900, 10, 86_400),
 	QUEUE_MAX_RETRIES: int(5, 0, 100),
+	CHANGELOG_MAX_ENTRIES: int(10_000, 1, 10_000_000),
+	CHANGELOG_MAX_AGE_SECONDS: int(86_400, 1, 30 * 86_400),
 });
 
 /** Tunables read from `[vars]`, with safe fallbacks when a value is missing or out of range. */

@@ -9,14 +9,20 @@ const MAX_COMPRESSED_BYTES = 2 * MAX_BODY_BYTES;
 const tooLarge = (limit: number) =>
 	new ApiError(413, "PAYLOAD_TOO_LARGE", `The body is over ${limit.toLocaleString("en-US")} bytes.`);
 
-/** Counts bytes through a stream and fails it past `limit`: memory stays bounded whatever the headers claim. */
-function limitBytes(limit: number, error: () => Error): TransformStream<Uint8Array, Uint8Array> {
+/**
+ * Counts bytes through a stream and fails it past `limit`: memory stays bounded
+ * whatever the headers claim. `tripped` is set because an error passed through
+ * DecompressionStream comes out as a plain Error, no longer our ApiError.
+ */
+function limitBytes(limit: number, guard: { tripped: boolean }): TransformStream<Uint8Array, Uint8Array> {
 	let seen = 0;
 	return new TransformStream({
 		transform(chunk, controller) {
 			seen += chunk.byteLength;
-			if (seen > limit) controller.error(error());
-			else controller.enqueue(chunk);
+			if (seen > limit) {
+				guard.tripped = true;
+				controller.error(new Error("body over the limit"));
+			} else controller.enqueue(chunk);
 		},
 	});
 }
@@ -36,13 +42,14 @@ export async function readLimitedBody(
 	if (!options.gzip && declared > limit) throw tooLarge(limit);
 	if (body === null) return new Uint8Array(0);
 
+	const guard = { tripped: false };
 	let stream = body;
 	if (options.gzip) {
 		stream = stream
-			.pipeThrough(limitBytes(Math.max(limit, MAX_COMPRESSED_BYTES), () => tooLarge(limit)))
+			.pipeThrough(limitBytes(Math.max(limit, MAX_COMPRESSED_BYTES), guard))
 			.pipeThrough(new DecompressionStream("gzip"));
 	}
-	stream = stream.pipeThrough(limitBytes(limit, () => tooLarge(limit)));
+	stream = stream.pipeThrough(limitBytes(limit, guard));
 
 	const chunks: Uint8Array[] = [];
 	let total = 0;
@@ -54,8 +61,8 @@ export async function readLimitedBody(
 			chunks.push(value);
 			total += value.byteLength;
 		}
-	} catch (error) {
-		if (error instanceof ApiError) throw error;
+	} catch {
+		if (guard.tripped) throw tooLarge(limit);
 		throw invalidPayload(options.gzip ? "The body is not valid gzip data." : "The body could not be read.");
 	} finally {
 		reader.releaseLock();

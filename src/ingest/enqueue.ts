@@ -1,13 +1,22 @@
 import type { IngestMessage, RequestEnvelope } from "../queue/messages";
-import { groupForSendBatch, serialisedBytes, splitText } from "./chunking";
+import { type TextPiece, groupForSendBatch, splitText } from "./chunking";
 
 // Room for the envelope fields around `body` in the serialised message.
 const ENVELOPE_BYTES = 1024;
 
+/** A queue message and its worst-case serialised size. */
+export interface SizedMessage {
+	body: IngestMessage;
+	bytes: number;
+}
+
 /** Cuts an accepted request into queue messages, each well under the 128 KB message limit. */
-export function toMessages(envelope: RequestEnvelope, text: string): IngestMessage[] {
-	const pieces = splitText(text);
-	return pieces.map((body, part) => ({ ...envelope, part, parts: pieces.length, body }));
+export function toMessages(envelope: RequestEnvelope, text: string): SizedMessage[] {
+	const pieces: TextPiece[] = splitText(text);
+	return pieces.map((piece, part) => ({
+		body: { ...envelope, part, parts: pieces.length, body: piece.text },
+		bytes: piece.bytes + ENVELOPE_BYTES,
+	}));
 }
 
 /**
@@ -15,13 +24,15 @@ export function toMessages(envelope: RequestEnvelope, text: string): IngestMessa
  * concurrently; if any send fails the caller answers 500, and the parts that did
  * arrive are held by the stream until they time out as `failed`, never applied.
  */
-export async function enqueue(queue: Queue, messages: IngestMessage[]): Promise<void> {
-	if (messages.length === 1) {
-		await queue.send(messages[0]);
+export async function enqueue(queue: Queue, messages: SizedMessage[]): Promise<void> {
+	const [only] = messages;
+	if (messages.length === 1 && only) {
+		await queue.send(only.body);
 		return;
 	}
-	const sizes = messages.map((message) => serialisedBytes(message.body) + ENVELOPE_BYTES);
 	await Promise.all(
-		groupForSendBatch(sizes).map((group) => queue.sendBatch(group.map((index) => ({ body: messages[index] })))),
+		groupForSendBatch(messages.map((message) => message.bytes)).map((group) =>
+			queue.sendBatch(group.flatMap((index) => (messages[index] ? [{ body: messages[index].body }] : []))),
+		),
 	);
 }

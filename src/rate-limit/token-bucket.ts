@@ -8,6 +8,8 @@ export interface RateLimit {
 export interface BucketState {
 	tokens: number;
 	updatedAt: number;
+	/** The capacity the tokens were counted against, to rescale when the limit changes. */
+	capacity?: number;
 }
 
 /** The outcome of asking for one request's worth of tokens. */
@@ -27,14 +29,17 @@ const EPSILON = 1e-9;
 
 /**
  * A token bucket holding `requests` tokens that refills at `requests / period_seconds`
- * per second: the exact limit over any window of `period_seconds`, without the
- * double burst a fixed window allows at its edges.
+ * per second: bursts of up to `requests`, and a sustained rate of `requests` per
+ * `period_seconds`. (Over one window a full bucket plus its refill can pass up to
+ * 2 × requests − 1; the README says so.) O(1) state, whatever the limit.
  */
 export function takeToken(state: BucketState | undefined, limit: RateLimit, now: number): RateDecision {
 	const capacity = limit.requests;
 	const perMs = capacity / (limit.period_seconds * 1000);
 	const elapsed = state ? Math.max(0, now - state.updatedAt) : 0;
-	let tokens = state ? Math.min(capacity, state.tokens + elapsed * perMs) : capacity;
+	// A raised limit grants its extra allowance at once; a lowered one caps what is left.
+	const granted = state?.capacity !== undefined ? Math.max(0, capacity - state.capacity) : 0;
+	let tokens = state ? Math.min(capacity, state.tokens + granted + elapsed * perMs) : capacity;
 	const allowed = tokens >= 1 - EPSILON;
 	if (allowed) tokens = Math.max(0, tokens - 1);
 	return {
@@ -42,8 +47,8 @@ export function takeToken(state: BucketState | undefined, limit: RateLimit, now:
 		limit: capacity,
 		remaining: Math.floor(tokens + EPSILON),
 		resetSeconds: Math.ceil((capacity - tokens) / perMs / 1000 - EPSILON),
-		retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)),
-		state: { tokens, updatedAt: now },
+		retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - tokens) / perMs / 1000 - EPSILON)),
+		state: { tokens, updatedAt: now, capacity },
 	};
 }
 

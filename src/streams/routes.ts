@@ -1,10 +1,10 @@
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { StreamParams } from "../admin/schemas";
 import type { AppEnv } from "../http/context";
 import { envelope, errorResponses, jsonResponse } from "../http/envelope";
-import { invalidPayload } from "../http/errors";
+import { ApiError, invalidPayload } from "../http/errors";
 import { validationHook, zodDetails } from "../http/validation";
-import { StreamParams } from "../admin/schemas";
-import { authorizeStreamRead } from "./access";
+import { authorizeStreamRead, grantTag } from "./access";
 import { StreamName } from "./names";
 import { streamStub } from "./stub";
 
@@ -24,26 +24,36 @@ const Snapshot = z
 		stream: StreamName,
 		seq: z.number().int().openapi({ description: "The stream's current seq." }),
 		items: z.array(StreamItem).openapi({ description: "In seq order." }),
+		resumed: z.boolean().openapi({
+			description: "True: `items` and `removed` are the changes after `since`. False: a full snapshot (or a page of it).",
+		}),
+		removed: z.array(z.string()).openapi({ description: "Keys removed after `since` (resumes only)." }),
+		next_after: z
+			.number()
+			.int()
+			.nullable()
+			.openapi({ description: "With `limit`: pass as `after` for the next page; null on the last page." }),
 	})
 	.openapi("Snapshot");
 
-const SnapshotQuery = z.object({
-	since: z.coerce
-		.number()
-		.int()
-		.min(0)
-		.optional()
-		.openapi({ description: "Only items changed after this seq (their current value)." }),
-	limit: z.coerce
-		.number()
-		.int()
-		.min(1)
-		.max(100_000)
-		.optional()
-		.openapi({ description: "At most this many items (the lowest seqs first); page on with since=<last item's seq>." }),
+const SnapshotQuery = z
+	.object({
+		since: z.coerce.number().int().min(0).optional().openapi({
+			description: "Resume: only what changed after this seq, if the stream still retains it; otherwise a full snapshot.",
+		}),
+		after: z.coerce.number().int().min(0).optional().openapi({ description: "Snapshot paging: items with a seq above this." }),
+		limit: z.coerce.number().int().min(1).max(100_000).optional().openapi({ description: "Snapshot paging: page size." }),
+	})
+	.refine((query) => query.since === undefined || (query.after === undefined && query.limit === undefined), {
+		message: "since cannot be combined with after or limit.",
+	});
+
+const SocketQuery = z.object({
+	token: z.string().max(600).optional(),
+	since: z.coerce.number().int().min(0).optional(),
 });
 
-// The snapshot is served as text spliced from SQLite's JSON, which a typed openapi() handler cannot return; the route is documented by hand.
+// The snapshot is served as text spliced from SQLite's JSON, which a typed openapi() handler cannot return; it is documented by hand.
 streams.openAPIRegistry.registerPath({
 	method: "get",
 	path: "/{stream}/items",
@@ -56,11 +66,48 @@ streams.openAPIRegistry.registerPath({
 
 streams.get("/:stream/items", async (c) => {
 	const stream = c.req.param("stream");
-	await authorizeStreamRead(c.env, stream, c.req.header("Authorization"));
+	await authorizeStreamRead(c.env, stream, { authorization: c.req.header("Authorization") });
 	const query = SnapshotQuery.safeParse(c.req.query());
 	if (!query.success) throw invalidPayload("The query is invalid.", zodDetails(query.error));
-	const snapshot = await streamStub(c.env, stream).snapshot(query.data.since, query.data.limit);
-	// The items arrive as JSON text built by SQLite; splicing it in avoids parsing and re-serialising every item.
-	const body = `{"success":true,"data":{"stream":${JSON.stringify(stream)},"seq":${snapshot.seq},"items":${snapshot.itemsJson}}}`;
+	const { since, after, limit } = query.data;
+	const read = await streamStub(c.env, stream).read(since === undefined ? { after, limit } : { since });
+	// Item texts come from SQLite's JSON functions; splicing them avoids parsing and re-serialising every item.
+	const items = read.items.map((item) => item.text).join(",");
+	const body = `{"success":true,"data":{"stream":${JSON.stringify(stream)},"seq":${read.seq},"resumed":${read.resumed},"items":[${items}],"removed":${JSON.stringify(read.removed)},"next_after":${read.nextAfter}}}`;
 	return c.body(body, 200, { "Content-Type": "application/json; charset=utf-8" });
+});
+
+streams.openAPIRegistry.registerPath({
+	method: "get",
+	path: "/{stream}/ws",
+	tags: ["Streams"],
+	summary: "Live changes over a WebSocket",
+	description:
+		"Upgrade to a WebSocket with `?token=rk_live_…` or a ticket `rk_tmp_…` (never the admin token). Frames: `snapshot`, `changes`, `error`; `ping` is answered `pong`. See the README's renderer protocol.",
+	request: { params: StreamParams, query: SocketQuery },
+	responses: {
+		101: { description: "Switching protocols: the socket is open." },
+		...errorResponses(400, 401, 404, 426),
+	},
+});
+
+streams.get("/:stream/ws", async (c) => {
+	const stream = c.req.param("stream");
+	const query = SocketQuery.safeParse(c.req.query());
+	if (!query.success) throw invalidPayload("The query is invalid.", zodDetails(query.error));
+	const authorization = c.req.header("Authorization");
+	// The admin token is accepted only in a header, and only as a renderer token would be: it may not open sockets from a URL.
+	const grant = await authorizeStreamRead(c.env, stream, {
+		authorization: query.data.token === undefined ? authorization : undefined,
+		queryToken: query.data.token ?? null,
+	});
+	if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+		throw new ApiError(426, "UPGRADE_REQUIRED", "This endpoint speaks WebSocket: send Upgrade: websocket.", undefined, {
+			Upgrade: "websocket",
+		});
+	}
+	const target = new URL("https://stream.internal/ws");
+	target.searchParams.set("grant", grantTag(grant));
+	if (query.data.since !== undefined) target.searchParams.set("since", String(query.data.since));
+	return streamStub(c.env, stream).fetch(target, { headers: { Upgrade: "websocket" } });
 });

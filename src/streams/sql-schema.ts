@@ -40,6 +40,14 @@ export const STREAM_MIGRATIONS: string[] = [
 		PRIMARY KEY (request_id, part)
 	 );
 	 CREATE INDEX parts_by_age ON parts (arrived_at);`,
+	`CREATE TABLE changelog (
+		seq INTEGER PRIMARY KEY,
+		key TEXT NOT NULL,
+		removed INTEGER NOT NULL,
+		changed_at INTEGER NOT NULL
+	 );
+	 CREATE INDEX changelog_by_age ON changelog (changed_at);
+	 CREATE INDEX changelog_removed ON changelog (removed, seq);`,
 ];
 
 /** Brings the object's database up to date; cheap when it already is. */

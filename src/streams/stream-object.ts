@@ -7,11 +7,20 @@ import type { IngestMessage, RequestEnvelope } from "../queue/messages";
 import { markFailed } from "../storage/connector-logs";
 import { logRecord } from "../queue/outcomes";
 import { idempotencyCacheKey } from "../ingest/idempotency";
-import { type AppliedChanges, ItemBatch, ItemReader } from "./item-store";
+import { Changelog } from "./changelog";
+import { ItemBatch } from "./item-batch";
+import { ItemReader, type ReadRequest, type StreamRead } from "./item-reader";
+import { RendererHub, catchUpFrames } from "./renderers";
 import { type ClaimResult, type Outcome, type RequestOutcome, RequestLedger } from "./request-ledger";
 import { migrate } from "./sql-schema";
+import { z } from "zod";
 
 type DecidedOutcome = RequestOutcome & { status: Outcome };
+
+const SocketQuery = z.object({
+	since: z.coerce.number().int().min(0).optional(),
+	grant: z.string().min(1).max(80),
+});
 
 /** A claim on an idempotency key, made at the edge once a request is queued. */
 export interface ClaimInput {
@@ -29,12 +38,58 @@ export interface ClaimInput {
 export class StreamObject extends DurableObject<Env> {
 	readonly #ledger: RequestLedger;
 	readonly #reader: ItemReader;
+	readonly #changelog: Changelog;
+	readonly #renderers: RendererHub;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		migrate(ctx.storage.sql);
 		this.#ledger = new RequestLedger(ctx.storage.sql);
 		this.#reader = new ItemReader(ctx.storage.sql);
+		this.#changelog = new Changelog(ctx.storage.sql);
+		this.#renderers = new RendererHub(ctx);
+	}
+
+	/**
+	 * Opens a renderer socket. Only the Worker reaches this, after it checked the
+	 * token and the stream; it passes the grant (token id or ticket) to tag the socket.
+	 */
+	override async fetch(request: Request): Promise<Response> {
+		const url = new URL(request.url);
+		const query = SocketQuery.safeParse(Object.fromEntries(url.searchParams));
+		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !query.success) {
+			return new Response("Expected a WebSocket upgrade from the Worker.", { status: 400 });
+		}
+		const { since, grant } = query.data;
+		const frames = catchUpFrames(this.read(since === undefined ? {} : { since }), since);
+		return new Response(null, { status: 101, webSocket: this.#renderers.accept(grant, frames) });
+	}
+
+	override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+		this.#renderers.onMessage(socket, message, (since) => this.read(since === undefined ? {} : { since }));
+	}
+
+	override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+		try {
+			socket.close(code, reason);
+		} catch {
+			// The runtime already answered the close.
+		}
+	}
+
+	/** Closes the sockets a revoked renderer token opened; returns how many. */
+	async closeRenderers(grant: string): Promise<number> {
+		return this.#renderers.closeGrant(grant, "renderer token revoked");
+	}
+
+	/** How many renderers are connected. */
+	async rendererCount(): Promise<number> {
+		return this.#renderers.count();
+	}
+
+	/** The stream's items: a resume after `since` if retained, else a snapshot (paged by after/limit). */
+	read(request: ReadRequest): StreamRead {
+		return this.#reader.read(request);
 	}
 
 	/** Claims an idempotency key for a request (see RequestLedger.claim). */
@@ -52,9 +107,9 @@ export class StreamObject extends DurableObject<Env> {
 	async applyMessages(messages: IngestMessage[]): Promise<RequestOutcome[]> {
 		const now = Date.now();
 		const outcomes = new Map<string, RequestOutcome>();
-		const maxItems = config(this.env).MAX_ITEMS_PER_STREAM;
+		const settings = config(this.env);
 		const changes = this.ctx.storage.transactionSync(() => {
-			const batch = new ItemBatch(this.ctx.storage.sql);
+			const batch = new ItemBatch(this.ctx.storage.sql, now);
 			for (const message of messages) {
 				const id = message.request_id;
 				const decided = this.#ledger.decided(id);
@@ -72,9 +127,16 @@ export class StreamObject extends DurableObject<Env> {
 				if (outcome.status === "failed") this.#ledger.releaseClaims(id);
 				outcomes.set(id, outcome);
 			}
-			return batch.finish(maxItems);
+			const applied = batch.finish(settings.MAX_ITEMS_PER_STREAM);
+			this.#changelog.prune(
+				applied.to,
+				{ maxEntries: settings.CHANGELOG_MAX_ENTRIES, maxAgeMs: settings.CHANGELOG_MAX_AGE_SECONDS * 1000 },
+				now,
+			);
+			return applied;
 		});
-		this.onApplied(changes);
+		// Sent in the same call that committed the writes: no renderer sees a change that was not saved.
+		this.#renderers.broadcast(changes);
 		await this.#scheduleAlarm();
 		return [...outcomes.values()];
 	}
@@ -159,14 +221,6 @@ export class StreamObject extends DurableObject<Env> {
 		await this.#scheduleAlarm();
 		return outcomes;
 	}
-
-	/** The stream's items with a seq above `since` (all by default) as a JSON array text, and the current seq. */
-	async snapshot(since = 0, limit?: number): Promise<{ seq: number; count: number; itemsJson: string }> {
-		return { seq: this.#reader.seq(), count: this.#reader.count(), itemsJson: this.#reader.itemsJson(since, limit) };
-	}
-
-	/** Hook for what follows a committed batch: renderers are told here. */
-	protected onApplied(_changes: AppliedChanges): void {}
 
 	/** Expires stale parts (their requests end `failed`) and forgets decisions and claims older than 24 h. */
 	override async alarm(): Promise<void> {

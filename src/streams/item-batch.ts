@@ -1,12 +1,6 @@
-import type { JsonObject, ParsedItem } from "../ingest/payload";
-
-/** An item as renderers and the snapshot see it. */
-export interface StreamItem {
-	key: string;
-	value: JsonObject;
-	seq: number;
-	updated_at: string;
-}
+import type { ParsedItem } from "../ingest/payload";
+import { Changelog } from "./changelog";
+import { type StreamItem, readMeta } from "./item-reader";
 
 /** When and by which request a write was made at the edge: the last-writer-wins order. */
 export interface WriteStamp {
@@ -22,44 +16,36 @@ export interface AppliedChanges {
 	removed: string[];
 }
 
-interface ItemRow extends Record<string, SqlStorageValue> {
-	key: string;
-	value: string;
+/** A point to return to when one request's writes are undone by its savepoint. */
+export interface BatchMark {
 	seq: number;
-	updated_at: string;
-}
-
-const toItem = (row: ItemRow): StreamItem => ({
-	key: row.key,
-	value: JSON.parse(row.value) as JsonObject,
-	seq: row.seq,
-	updated_at: row.updated_at,
-});
-
-/** Reads the stream's counters. */
-function meta(sql: SqlStorage, name: "seq" | "item_count"): number {
-	return sql.exec<{ value: number }>("SELECT value FROM meta WHERE name = ?", name).one().value;
+	count: number;
+	undo: number;
 }
 
 /**
- * Writes of one batch, inside the caller's transaction. Seq values are handed out
- * in apply order; `finish` stores the counters, enforces the item cap and returns
- * the coalesced changes.
+ * The writes of one delivery, inside the caller's transaction. Seqs are handed out
+ * in apply order and every one is logged in the changelog; `finish` stores the
+ * counters, enforces the item cap and returns the coalesced changes.
  */
 export class ItemBatch {
 	readonly #sql: SqlStorage;
+	readonly #changelog: Changelog;
+	readonly #now: number;
 	readonly #startSeq: number;
 	#seq: number;
 	#count: number;
 	readonly #changed = new Map<string, StreamItem>();
-	// Entries `#changed` held before each write, so a request's writes can be undone alone.
+	// The entries `#changed` held before each write, so a request's writes can be undone alone.
 	readonly #undo: [string, StreamItem | undefined][] = [];
 
-	constructor(sql: SqlStorage) {
+	constructor(sql: SqlStorage, now = Date.now()) {
 		this.#sql = sql;
-		this.#startSeq = meta(sql, "seq");
+		this.#changelog = new Changelog(sql);
+		this.#now = now;
+		this.#startSeq = readMeta(sql, "seq");
 		this.#seq = this.#startSeq;
-		this.#count = meta(sql, "item_count");
+		this.#count = readMeta(sql, "item_count");
 	}
 
 	/**
@@ -73,30 +59,31 @@ export class ItemBatch {
 		items.forEach((item, index) => {
 			const key = item.key ?? `${stamp.requestId}:${index}`;
 			const existing = this.#sql
-				.exec<{ stamp_at: number; stamp_request: string }>(
-					"SELECT stamp_at, stamp_request FROM items WHERE key = ?",
-					key,
-				)
+				.exec<{ stamp_at: number; stamp_request: string }>("SELECT stamp_at, stamp_request FROM items WHERE key = ?", key)
 				.toArray()[0];
-			if (existing && (existing.stamp_at > stamp.at || (existing.stamp_at === stamp.at && existing.stamp_request > stamp.requestId))) {
+			if (
+				existing &&
+				(existing.stamp_at > stamp.at || (existing.stamp_at === stamp.at && existing.stamp_request > stamp.requestId))
+			) {
 				return;
 			}
 			const seq = ++this.#seq;
-			const value = JSON.stringify(item.value);
 			this.#sql.exec(
 				`INSERT INTO items (key, value, seq, updated_at, stamp_at, stamp_request, keyless) VALUES (?, ?, ?, ?, ?, ?, ?)
 				 ON CONFLICT (key) DO UPDATE SET value = excluded.value, seq = excluded.seq, updated_at = excluded.updated_at,
 				 stamp_at = excluded.stamp_at, stamp_request = excluded.stamp_request`,
 				key,
-				value,
+				JSON.stringify(item.value),
 				seq,
 				updatedAt,
 				stamp.at,
 				stamp.requestId,
 				item.key === null ? 1 : 0,
 			);
+			this.#changelog.record(seq, key, false, this.#now);
 			if (!existing) this.#count++;
 			this.#undo.push([key, this.#changed.get(key)]);
+			// Re-inserting keeps the map in seq order: it is the order changes are sent in.
 			this.#changed.delete(key);
 			this.#changed.set(key, { key, value: item.value, seq, updated_at: updatedAt });
 			written++;
@@ -104,13 +91,13 @@ export class ItemBatch {
 		return written;
 	}
 
-	/** A point to return to with `rollback` when a request's writes are undone by its savepoint. */
-	mark(): { seq: number; count: number; undo: number } {
+	/** Where the batch stands, to `rollback` to if a request's savepoint is rolled back. */
+	mark(): BatchMark {
 		return { seq: this.#seq, count: this.#count, undo: this.#undo.length };
 	}
 
 	/** Forgets the writes made since `mark` (the caller rolled back their SQL). */
-	rollback(mark: { seq: number; count: number; undo: number }): void {
+	rollback(mark: BatchMark): void {
 		this.#seq = mark.seq;
 		this.#count = mark.count;
 		while (this.#undo.length > mark.undo) {
@@ -120,7 +107,11 @@ export class ItemBatch {
 		}
 	}
 
-	/** Stores the counters and trims the stream to `maxItems` (oldest keyless first, then oldest keyed). */
+	/**
+	 * Stores the counters and trims the stream to `maxItems` (oldest keyless first,
+	 * then oldest keyed). Each removal takes a seq of its own, so a resuming client
+	 * learns about it like about any other change.
+	 */
 	finish(maxItems: number): AppliedChanges {
 		const removed: string[] = [];
 		for (const keyless of [1, 0]) {
@@ -136,50 +127,12 @@ export class ItemBatch {
 			for (const { key } of rows) {
 				removed.push(key);
 				this.#changed.delete(key);
+				this.#changelog.record(++this.#seq, key, true, this.#now);
 			}
 			this.#count -= rows.length;
 		}
 		this.#sql.exec("UPDATE meta SET value = ? WHERE name = 'seq'", this.#seq);
 		this.#sql.exec("UPDATE meta SET value = ? WHERE name = 'item_count'", this.#count);
 		return { from: this.#startSeq + 1, to: this.#seq, items: [...this.#changed.values()], removed };
-	}
-}
-
-/** Read access to a stream's items. */
-export class ItemReader {
-	constructor(readonly sql: SqlStorage) {}
-
-	/** The stream's current seq. */
-	seq(): number {
-		return meta(this.sql, "seq");
-	}
-
-	/** How many items the stream holds. */
-	count(): number {
-		return meta(this.sql, "item_count");
-	}
-
-	/** Items with a seq above `since`, in seq order, at most `limit` of them. */
-	items(since = 0, limit = Number.MAX_SAFE_INTEGER): StreamItem[] {
-		return this.sql
-			.exec<ItemRow>("SELECT key, value, seq, updated_at FROM items WHERE seq > ? ORDER BY seq LIMIT ?", since, limit)
-			.toArray()
-			.map(toItem);
-	}
-
-	/**
-	 * The same as `items`, already serialised as a JSON array by SQLite: a large
-	 * snapshot never becomes JS objects only to be stringified again.
-	 */
-	itemsJson(since = 0, limit = Number.MAX_SAFE_INTEGER): string {
-		const row = this.sql
-			.exec<{ items: string | null }>(
-				`SELECT json_group_array(json_object('key', key, 'value', json(value), 'seq', seq, 'updated_at', updated_at)) AS items
-				 FROM (SELECT key, value, seq, updated_at FROM items WHERE seq > ? ORDER BY seq LIMIT ?)`,
-				since,
-				limit,
-			)
-			.one();
-		return row.items ?? "[]";
 	}
 }

@@ -32,7 +32,7 @@ export async function startServer(options: { vars?: Record<string, string> } = {
 	const state = mkdtempSync(path.join(tmpdir(), "datapool-state-"));
 	const output: string[] = [];
 	const child: ChildProcess = spawn(process.execPath, ["scripts/start.ts", ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`])], {
-		cwd: path.resolve(import.meta.dirname, "../.."),
+		cwd: path.resolve(import.meta.dirname, ".."),
 		env: { ...process.env, PORT: String(port), ADMIN_TOKEN: adminToken, DATAPOOL_PERSIST_DIR: state },
 		stdio: ["ignore", "pipe", "pipe"],
 		detached: true,

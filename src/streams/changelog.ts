@@ -1,0 +1,55 @@
+/** How long and how much change history a stream keeps for `since` resumes. */
+export interface Retention {
+	maxEntries: number;
+	maxAgeMs: number;
+}
+
+/**
+ * The stream's recent history of changes, one row per seq: which key it touched
+ * and whether it removed it. Current values live in `items`; the log is what
+ * tells a resuming client which keys went away, and how far back a resume can go.
+ */
+export class Changelog {
+	constructor(readonly sql: SqlStorage) {}
+
+	/** Records that `seq` wrote or removed `key`. */
+	record(seq: number, key: string, removed: boolean, now: number): void {
+		this.sql.exec(
+			"INSERT OR REPLACE INTO changelog (seq, key, removed, changed_at) VALUES (?, ?, ?, ?)",
+			seq,
+			key,
+			removed ? 1 : 0,
+			now,
+		);
+	}
+
+	/** Forgets history beyond the retention: older than `maxAgeMs`, or more than `maxEntries` behind `head`. */
+	prune(head: number, retention: Retention, now: number): void {
+		this.sql.exec(
+			"DELETE FROM changelog WHERE seq <= ? OR changed_at < ?",
+			head - retention.maxEntries,
+			now - retention.maxAgeMs,
+		);
+	}
+
+	/** Whether every change after `since` is still retained, so a resume can replace a snapshot. */
+	covers(since: number, head: number): boolean {
+		if (since > head) return false;
+		if (since === head) return true;
+		const { oldest } = this.sql.exec<{ oldest: number | null }>("SELECT MIN(seq) AS oldest FROM changelog").one();
+		return oldest !== null && oldest <= since + 1;
+	}
+
+	/** Keys removed after `since` (and not written again since). */
+	removedSince(since: number): string[] {
+		return this.sql
+			.exec<{ key: string }>(
+				`SELECT DISTINCT c.key FROM changelog c
+				 WHERE c.seq > ? AND c.removed = 1 AND NOT EXISTS (SELECT 1 FROM items i WHERE i.key = c.key)
+				 ORDER BY c.key`,
+				since,
+			)
+			.toArray()
+			.map((row) => row.key);
+	}
+}

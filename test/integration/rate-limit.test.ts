@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { admin, connectorWithKey, data, eventually, failure, ingest, logs } from "../helpers";
+
+describe("per-connector rate limits", () => {
+	it("allows `requests` per period, then answers 429 with Retry-After and RateLimit headers", async () => {
+		const c = await connectorWithKey({ rate_limit: { requests: 3, period_seconds: 60 } });
+		const remaining: string[] = [];
+		for (let i = 0; i < 3; i++) {
+			const response = await ingest(c.key, { i });
+			expect(response.status).toBe(202);
+			expect(response.headers.get("RateLimit-Limit")).toBe("3");
+			remaining.push(response.headers.get("RateLimit-Remaining") ?? "");
+		}
+		expect(remaining).toEqual(["2", "1", "0"]);
+
+		const limited = await ingest(c.key, { i: 3 });
+		await failure(limited, 429, "RATE_LIMITED");
+		const retryAfter = Number(limited.headers.get("Retry-After"));
+		expect(Number.isInteger(retryAfter)).toBe(true);
+		expect(retryAfter).toBeGreaterThanOrEqual(1);
+		expect(retryAfter).toBeLessThanOrEqual(20);
+		expect(limited.headers.get("RateLimit-Remaining")).toBe("0");
+		expect(Number(limited.headers.get("RateLimit-Reset"))).toBeGreaterThanOrEqual(retryAfter);
+		await eventually(async () => expect((await logs(c.id, "?status=rejected"))[0]?.error).toContain("RATE_LIMITED"));
+	});
+
+	it("counts limits per connector, not per stream", async () => {
+		const a = await connectorWithKey({ rate_limit: { requests: 1, period_seconds: 60 } });
+		const b = await connectorWithKey({ stream: a.stream, rate_limit: { requests: 1, period_seconds: 60 } });
+		expect((await ingest(a.key, {})).status).toBe(202);
+		expect((await ingest(b.key, {})).status).toBe(202);
+		expect((await ingest(a.key, {})).status).toBe(429);
+	});
+
+	it("applies a PATCHed limit at once", async () => {
+		const c = await connectorWithKey({ rate_limit: { requests: 1, period_seconds: 3600 } });
+		expect((await ingest(c.key, {})).status).toBe(202);
+		expect((await ingest(c.key, {})).status).toBe(429);
+		await data(await admin(`/connectors/${c.id}`, { method: "PATCH", body: { rate_limit: { requests: 100, period_seconds: 1 } } }));
+		const response = await ingest(c.key, {});
+		expect(response.status).toBe(202);
+		expect(response.headers.get("RateLimit-Limit")).toBe("100");
+	});
+
+	it("reports 429 before looking at the body", async () => {
+		const c = await connectorWithKey({ rate_limit: { requests: 1, period_seconds: 60 } });
+		expect((await ingest(c.key, {})).status).toBe(202);
+		await failure(await ingest(c.key, "{not json"), 429, "RATE_LIMITED");
+	});
+});

@@ -1,0 +1,155 @@
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { newRequestId } from "../../src/core/ids";
+import { toMessages } from "../../src/ingest/enqueue";
+import { ItemBatch } from "../../src/streams/item-batch";
+import type { StreamObject } from "../../src/streams/stream-object";
+import { streamStub } from "../../src/streams/stub";
+import { connectorWithKey, data, eventually, freshStream, ingest, logs, snapshot } from "../helpers";
+
+function messages(connector: { id: string; stream: string }, text: string, options: { itemKey?: string; items: number }) {
+	const receivedAt = Date.now();
+	return toMessages(
+		{
+			v: 1,
+			request_id: newRequestId(receivedAt),
+			connector_id: connector.id,
+			stream: connector.stream,
+			received_at: receivedAt,
+			items_received: options.items,
+			idempotency_key: null,
+			body_hash: null,
+			item_key: options.itemKey ?? null,
+			format: "json",
+		},
+		text,
+	).map((message) => message.body);
+}
+
+describe("stream Durable Object", () => {
+	it("replaces a keyed item on upsert with a new, higher seq", async () => {
+		const c = await connectorWithKey({ item_key: "id" });
+		await data(await ingest(c.key, [{ id: "a", v: 1 }, { id: "b", v: 1 }]), 202);
+		await eventually(async () => expect((await snapshot(c.stream)).seq).toBe(2));
+		await data(await ingest(c.key, { id: "a", v: 2 }), 202);
+		const snap = await eventually(async () => {
+			const s = await snapshot(c.stream);
+			expect(s.seq).toBe(3);
+			return s;
+		});
+		expect(snap.items.map((item) => [item.key, item.value.v, item.seq])).toEqual([
+			["b", 1, 2],
+			["a", 2, 3],
+		]);
+	});
+
+	it("keeps the last of several writes to one key within a request", async () => {
+		const c = await connectorWithKey({ item_key: "id" });
+		await data(await ingest(c.key, [{ id: "a", v: 1 }, { id: "a", v: 2 }]), 202);
+		const snap = await eventually(async () => {
+			const s = await snapshot(c.stream);
+			expect(s.seq).toBe(2);
+			return s;
+		});
+		expect(snap.items).toEqual([expect.objectContaining({ key: "a", value: { id: "a", v: 2 }, seq: 2 })]);
+	});
+
+	it("appends keyless items under generated keys", async () => {
+		const c = await connectorWithKey();
+		const accepted = await data<{ request_id: string }>(await ingest(c.key, [{ v: 1 }, { v: 1 }]), 202);
+		const snap = await eventually(async () => {
+			const s = await snapshot(c.stream);
+			expect(s.items).toHaveLength(2);
+			return s;
+		});
+		expect(snap.items.map((item) => item.key)).toEqual([`${accepted.request_id}:0`, `${accepted.request_id}:1`]);
+	});
+
+	it("keeps items and seq across a restart of the object", async () => {
+		const c = await connectorWithKey({ item_key: "id" });
+		await data(await ingest(c.key, [{ id: "a" }, { id: "b" }]), 202);
+		await eventually(async () => expect((await snapshot(c.stream)).seq).toBe(2));
+		await abortAllDurableObjects();
+		const after = await snapshot(c.stream);
+		expect(after.seq).toBe(2);
+		expect(after.items.map((item) => item.key)).toEqual(["a", "b"]);
+		await data(await ingest(c.key, { id: "c" }), 202);
+		await eventually(async () => expect((await snapshot(c.stream)).seq).toBe(3));
+	});
+
+	it("caps a stream: the oldest keyless items go first, then the oldest keyed", async () => {
+		const stub = streamStub(env, freshStream());
+		await runInDurableObject(stub, (_instance: StreamObject, state) => {
+			const sql = state.storage.sql;
+			const write = (max: number, items: { key: string | null; value: Record<string, unknown> }[], at: number) =>
+				state.storage.transactionSync(() => {
+					const batch = new ItemBatch(sql, at);
+					batch.write(items, { at, requestId: `req_${String(at).padStart(26, "0")}` });
+					return batch.finish(max);
+				});
+			write(10, [{ key: "k1", value: {} }, { key: null, value: { n: 1 } }, { key: "k2", value: {} }, { key: null, value: { n: 2 } }], 1);
+			const trimmed = write(3, [{ key: "k3", value: {} }], 2);
+			expect(trimmed.removed).toEqual([`req_${"1".padStart(26, "0")}:1`, `req_${"1".padStart(26, "0")}:3`]);
+			const again = write(2, [{ key: "k4", value: {} }], 3);
+			expect(again.removed).toEqual(["k1", "k2"]);
+			const keys = sql.exec<{ key: string }>("SELECT key FROM items ORDER BY seq").toArray().map((row) => row.key);
+			expect(keys).toEqual(["k3", "k4"]);
+			expect(sql.exec<{ value: number }>("SELECT value FROM meta WHERE name = 'item_count'").one().value).toBe(2);
+		});
+	});
+
+	it("fails a split request whose parts never all arrive, releasing its idempotency key", async () => {
+		const c = await connectorWithKey();
+		const text = JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ i, pad: "x".repeat(80) })));
+		const parts = messages(c, text, { items: 2000 });
+		expect(parts.length).toBeGreaterThan(1);
+		const stub = streamStub(env, c.stream);
+		const outcomes = await stub.applyMessages(parts.slice(1));
+		expect(outcomes).toEqual([{ request_id: parts[0]?.request_id, status: "queued", error: null }]);
+		await runInDurableObject(stub, (_instance: StreamObject, state) => {
+			state.storage.sql.exec("UPDATE parts SET arrived_at = arrived_at - ?", 3_600_000);
+		});
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		const late = await stub.applyMessages(parts.slice(0, 1));
+		expect(late[0]).toMatchObject({ status: "failed", error: expect.stringContaining(`of ${parts.length} parts arrived`) });
+		expect((await snapshot(c.stream)).items).toHaveLength(0);
+		const entries = await logs(c.id);
+		expect(entries[0]).toMatchObject({ request_id: parts[0]?.request_id, status: "failed" });
+	});
+
+	it("fails only the request whose writes throw, not the rest of its delivery", async () => {
+		const c = await connectorWithKey({ item_key: "id" });
+		const good = messages(c, JSON.stringify([{ id: "ok" }]), { itemKey: "id", items: 1 });
+		const bad = messages(c, JSON.stringify([{ id: "boom" }]), { itemKey: "id", items: 1 });
+		const stub = streamStub(env, c.stream);
+		await runInDurableObject(stub, (_instance: StreamObject, state) => {
+			state.storage.sql.exec(
+				"CREATE TRIGGER refuse_boom BEFORE INSERT ON items WHEN NEW.key = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+			);
+		});
+		const outcomes = await stub.applyMessages([...bad, ...good]);
+		expect(outcomes.map((outcome) => outcome.status)).toEqual(["failed", "processed"]);
+		expect(outcomes[0]?.error).toContain("refused");
+		const snap = await snapshot(c.stream);
+		expect(snap.items.map((item) => [item.key, item.seq])).toEqual([["ok", 1]]);
+		expect(snap.seq).toBe(1);
+	});
+
+	it("refuses an idempotency key another request applied, even without the edge's claim", async () => {
+		const c = await connectorWithKey();
+		const make = () => {
+			const [message] = messages(c, JSON.stringify([{ n: 1 }]), { items: 1 });
+			if (!message) throw new Error("no message");
+			return { ...message, idempotency_key: "k", body_hash: "a".repeat(64) };
+		};
+		const stub = streamStub(env, c.stream);
+		const first = await stub.applyMessages([make()]);
+		const second = await stub.applyMessages([make()]);
+		expect(first[0]?.status).toBe("processed");
+		expect(second[0]?.status).toBe("duplicate");
+		const other = { ...make(), body_hash: "b".repeat(64) };
+		expect((await stub.applyMessages([other]))[0]?.status).toBe("rejected");
+		expect((await snapshot(c.stream)).items).toHaveLength(1);
+	});
+});
