@@ -34,15 +34,14 @@ export function subscribe(stream: string, handlers: LiveHandlers): () => void {
 		try {
 			const snapshot = await api<Snapshot>(seq === null ? path : `${path}?since=${seq}`, { signal: abort.signal });
 			if (abort.signal.aborted) return;
-			if (seq === null || snapshot.seq < seq) {
-				// First answer, or a stream that went back in time (its storage was reset): start over.
+			if (seq === null || snapshot.resumed === false || snapshot.seq < seq) {
+				// First answer, changes no longer retained since our seq, or a stream whose storage was reset: start over.
 				seq = snapshot.seq;
 				handlers.onSnapshot(snapshot.seq, snapshot.items);
 			} else if (snapshot.seq > seq) {
 				const from = seq + 1;
 				seq = snapshot.seq;
-				// Polling sees the current value of what changed; items dropped by the stream's cap are not visible this way.
-				handlers.onChanges(from, snapshot.seq, snapshot.items, []);
+				handlers.onChanges(from, snapshot.seq, snapshot.items, snapshot.removed ?? []);
 			}
 			failures = 0;
 			report("live");

@@ -73,4 +73,7 @@ export interface Snapshot {
 	stream: string;
 	seq: number;
 	items: StreamItem[];
+	/** With `since`: true when `items` and `removed` are only the changes, false when this is a full snapshot. */
+	resumed?: boolean;
+	removed?: string[];
 }

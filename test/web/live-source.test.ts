@@ -19,7 +19,8 @@ function fakeApi(answers: (Response | Error)[]) {
 	return calls;
 }
 
-const snapshot = (seq: number, items: StreamItem[]) => Response.json({ success: true, data: { stream: "s", seq, items } });
+const snapshot = (seq: number, items: StreamItem[], resumed = false, removed: string[] = []) =>
+	Response.json({ success: true, data: { stream: "s", seq, items, resumed, removed, next_after: null } });
 
 describe("live-source (HTTP polling)", () => {
 	beforeEach(() => {
@@ -35,8 +36,8 @@ describe("live-source (HTTP polling)", () => {
 	it("starts with a snapshot, then reports changes since the last seq, with the admin token", async () => {
 		const calls = fakeApi([
 			snapshot(2, [item("a", 1), item("b", 2)]),
-			snapshot(2, []),
-			snapshot(4, [item("a", 4), item("c", 3)]),
+			snapshot(2, [], true),
+			snapshot(4, [item("c", 3), item("a", 4)], true, ["b"]),
 		]);
 		const events: unknown[] = [];
 		const statuses: LiveStatus[] = [];
@@ -53,10 +54,26 @@ describe("live-source (HTTP polling)", () => {
 		expect(calls.every((call) => call.authorization === "Bearer admin-token")).toBe(true);
 		expect(events).toEqual([
 			["snapshot", 2, ["a", "b"]],
-			["changes", 3, 4, ["a", "c"], []],
+			["changes", 3, 4, ["c", "a"], ["b"]],
 		]);
 		expect(statuses[0]).toBe("connecting");
 		expect(statuses.at(-1)).toBe("live");
+	});
+
+	it("starts over from a full snapshot when the changes since its seq are no longer retained", async () => {
+		fakeApi([snapshot(2, [item("a", 2)]), snapshot(90, [item("z", 90)], false)]);
+		const events: unknown[] = [];
+		const stop = subscribe("s", {
+			onSnapshot: (seq, items) => events.push(["snapshot", seq, items.map((i) => i.key)]),
+			onChanges: (from, to) => events.push(["changes", from, to]),
+			onStatus: () => {},
+		});
+		await vi.advanceTimersByTimeAsync(1500);
+		stop();
+		expect(events).toEqual([
+			["snapshot", 2, ["a"]],
+			["snapshot", 90, ["z"]],
+		]);
 	});
 
 	it("reports reconnecting while polls fail and live again once one succeeds", async () => {
