@@ -81,6 +81,23 @@ describe("the Data Sources dashboard in Chromium", () => {
 		expect(connectorPath).toMatch(/^\/connectors\/con_/);
 	});
 
+	it("edits the settings with PATCH, with the API's errors inline", async () => {
+		const { page } = browser;
+		const requests = page.getByLabel("Requests");
+		await requests.fill("many");
+		await page.getByRole("button", { name: "Save settings" }).click();
+		await page.locator("#settings-requests-error").waitFor();
+		expect(await requests.getAttribute("aria-invalid")).toBe("true");
+
+		await requests.fill("1200");
+		await page.getByRole("button", { name: "Save settings" }).click();
+		await page.getByText("Settings saved.").waitFor();
+		expect(await page.locator("#settings-requests-error").count()).toBe(0);
+		await page.reload();
+		await page.getByRole("heading", { level: 1, name: "Sales CRM" }).waitFor();
+		expect(await page.getByLabel("Requests").inputValue()).toBe("1200");
+	});
+
 	it("creates a key, shown once with a warning, and copies it to the clipboard", async () => {
 		const { page } = browser;
 		await page.getByRole("button", { name: "Create key" }).click();
