@@ -192,8 +192,17 @@ describe("the Data Sources dashboard in Chromium", () => {
 		const { page } = browser;
 		await page.goto(`${url}${connectorPath}`);
 		await page.getByRole("heading", { level: 1, name: "Sales CRM" }).waitFor();
-		await page.getByRole("button", { name: /^Revoke/ }).click();
+		const revoke = page.getByRole("button", { name: /^Revoke/ });
 		const dialog = page.getByRole("dialog", { name: "Revoke this key?" });
+		// Escape cancels, and focus goes back to the button that opened the dialog.
+		await revoke.click();
+		await dialog.waitFor();
+		expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Cancel");
+		await page.keyboard.press("Escape");
+		await dialog.waitFor({ state: "hidden" });
+		expect(await revoke.evaluate((button) => button === document.activeElement)).toBe(true);
+
+		await page.keyboard.press("Enter");
 		await dialog.waitFor();
 		await screenshot(page, "07-revoke-confirm");
 		await dialog.getByRole("button", { name: "Revoke key" }).click();
