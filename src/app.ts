@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { admin } from "./admin";
+import { dashboard } from "./dashboard/assets";
 import type { AppEnv } from "./http/context";
 import { docs, OPENAPI_PATH, openApiHandler } from "./http/docs";
 import { envelope, jsonResponse, ok } from "./http/envelope";
@@ -51,6 +52,8 @@ app.route("/api/admin", admin);
 app.route("/api/streams", streams);
 app.get(OPENAPI_PATH, openApiHandler(app));
 app.route("/docs", docs);
+// Last: it answers every GET the API did not.
+app.route("/", dashboard);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "IngestKey", {
 	type: "http",

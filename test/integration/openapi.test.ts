@@ -29,8 +29,8 @@ interface Document {
 	};
 }
 
-// The reference pages and the document describe the API; they are not part of it.
-const UNDOCUMENTED = new Set(["/api/openapi.json", "/docs", "/docs/scalar.js"]);
+// The reference pages and the document describe the API, and the catch-all serves the dashboard's pages: none is part of the API.
+const UNDOCUMENTED = new Set(["/api/openapi.json", "/docs", "/docs/scalar.js", "/*"]);
 
 /** Every method and path the app answers, in OpenAPI spelling: `GET /api/streams/{stream}/items`. */
 function servedRoutes(): string[] {

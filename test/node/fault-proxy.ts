@@ -52,7 +52,7 @@ export async function startFaultProxy(upstream: string, faults: Fault[]): Promis
 		const answer = await fetch(`${upstream}${request.url ?? "/"}`, {
 			method: request.method ?? "GET",
 			headers,
-			...(body.byteLength > 0 ? { body } : {}),
+			...(body.byteLength > 0 ? { body: new Uint8Array(body) } : {}),
 		});
 		const text = Buffer.from(await answer.arrayBuffer());
 		if (fault === "drop") {
