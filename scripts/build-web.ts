@@ -1,4 +1,5 @@
-// Bundles the dashboard (src/web) into public/, the Worker's static assets. Offline: everything, charts included, is bundled.
+// Bundles the dashboard (src/web) and the renderers' client (src/client) into public/, the Worker's static assets.
+// Offline: everything, charts included, is bundled.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
@@ -39,6 +40,21 @@ const result = await build({
 	write: false,
 	logLevel: "warning",
 });
-for (const file of result.outputFiles) writeIfChanged(file.path, file.contents);
+// The renderers' browser client, as an ES module any page can import from the Worker.
+const client = await build({
+	absWorkingDir: root,
+	entryPoints: { "stream-client": "src/client/stream-client.ts" },
+	outdir: path.join(outdir, "client"),
+	bundle: true,
+	format: "esm",
+	target: "es2022",
+	platform: "browser",
+	minify: true,
+	sourcemap: "linked",
+	legalComments: "linked",
+	write: false,
+	logLevel: "warning",
+});
+for (const file of [...result.outputFiles, ...client.outputFiles]) writeIfChanged(file.path, file.contents);
 writeIfChanged(path.join(outdir, "index.html"), readFileSync(path.join(root, "src/web/index.html")));
 console.log(`Dashboard built into ${path.relative(process.cwd(), outdir) || "."}/`);

@@ -21,7 +21,10 @@ const SECURITY_HEADERS: Record<string, string> = {
 	"Referrer-Policy": "no-referrer",
 };
 
-/** The Data Sources dashboard: the static files built from src/web, and index.html for its client-side routes. */
+/**
+ * The Data Sources dashboard (the static files built from src/web, and index.html for
+ * its client-side routes) and the renderers' client module at /client/stream-client.js.
+ */
 export const dashboard = new Hono<AppEnv>();
 
 dashboard.get("*", async (c) => {
@@ -30,5 +33,7 @@ dashboard.get("*", async (c) => {
 	const asset = await c.env.ASSETS.fetch(c.req.raw);
 	const headers = new Headers(asset.headers);
 	for (const [name, value] of Object.entries(SECURITY_HEADERS)) headers.set(name, value);
+	// The renderers' client is a module other sites import; module scripts load cross-origin only with CORS.
+	if (c.req.path.startsWith("/client/")) headers.set("Access-Control-Allow-Origin", "*");
 	return new Response(asset.body, { status: asset.status, statusText: asset.statusText, headers });
 });

@@ -30,6 +30,14 @@ describe("the dashboard's static files", () => {
 		}
 	});
 
+	it("serves the renderers' client as an ES module other origins may import", async () => {
+		const module = await get("/client/stream-client.js");
+		expect(module.status).toBe(200);
+		expect(module.headers.get("Content-Type")).toMatch(/javascript/);
+		expect(module.headers.get("Access-Control-Allow-Origin")).toBe("*");
+		expect(await module.text()).toMatch(/export\s*\{[^}]*StreamClient/);
+	});
+
 	it("leaves the API's unknown paths as JSON 404s", async () => {
 		for (const path of ["/api", "/api/nope", "/api/admin/nope"]) {
 			const response = await get(path);

@@ -4,96 +4,99 @@ import type { StreamItem } from "../../src/web/types";
 
 const item = (key: string, seq: number): StreamItem => ({ key, value: { key }, seq, updated_at: "2026-01-01T00:00:00.000Z" });
 
-/** A fake stream API: answers each poll from `answers`, recording the URLs and tokens it was asked with. */
-function fakeApi(answers: (Response | Error)[]) {
+/** A stand-in for the browser's WebSocket: records the URLs opened and lets the test send frames. */
+class FakeSocket extends EventTarget {
+	static opened: FakeSocket[] = [];
+	readyState = 0;
+	binaryType = "blob";
+	constructor(readonly url: string) {
+		super();
+		FakeSocket.opened.push(this);
+		queueMicrotask(() => {
+			this.readyState = 1;
+			this.dispatchEvent(new Event("open"));
+		});
+	}
+	frame(frame: unknown): void {
+		this.dispatchEvent(new MessageEvent("message", { data: JSON.stringify(frame) }));
+	}
+	send(): void {}
+	close(): void {
+		this.readyState = 3;
+		this.dispatchEvent(new CloseEvent("close", { code: 1000 }));
+	}
+}
+
+/** The admin API's ticket endpoint: answers from `answers`, recording the paths and tokens asked with. */
+function fakeTickets(answers: Response[]) {
 	const calls: { url: string; authorization: string | null }[] = [];
 	vi.stubGlobal(
 		"fetch",
 		vi.fn(async (url: string, init: RequestInit) => {
 			calls.push({ url, authorization: new Headers(init.headers).get("Authorization") });
-			const answer = answers.shift() ?? Response.json({ success: true, data: { stream: "s", seq: 3, items: [] } });
-			if (answer instanceof Error) throw answer;
-			return answer;
+			return answers.shift() ?? Response.json({ success: true, data: { token: "rk_tmp_next", expires_at: "x" } }, { status: 201 });
 		}),
 	);
 	return calls;
 }
 
-const snapshot = (seq: number, items: StreamItem[], resumed = false, removed: string[] = []) =>
-	Response.json({ success: true, data: { stream: "s", seq, items, resumed, removed, next_after: null } });
+const ticket = (token: string) => Response.json({ success: true, data: { token, expires_at: "2026-01-01T00:05:00Z" } }, { status: 201 });
 
-describe("live-source (HTTP polling)", () => {
+describe("live-source (WebSocket with tickets)", () => {
 	beforeEach(() => {
-		vi.useFakeTimers();
+		FakeSocket.opened = [];
 		vi.stubGlobal("sessionStorage", { getItem: () => "admin-token" });
-		vi.stubGlobal("navigator", { onLine: true });
+		vi.stubGlobal("location", { origin: "https://dash.example" });
 	});
-	afterEach(() => {
-		vi.useRealTimers();
-		vi.unstubAllGlobals();
+	afterEach(() => vi.unstubAllGlobals());
+
+	it("opens the socket with a ticket asked for with the admin token, never the admin token itself", async () => {
+		const calls = fakeTickets([ticket("rk_tmp_one")]);
+		const stop = subscribe("sales", { onSnapshot: () => {}, onChanges: () => {}, onStatus: () => {} }, { WebSocket: FakeSocket });
+		await vi.waitFor(() => expect(FakeSocket.opened).toHaveLength(1));
+		stop();
+		expect(calls).toEqual([{ url: "/api/admin/streams/sales/tickets", authorization: "Bearer admin-token" }]);
+		const url = new URL(FakeSocket.opened[0]?.url ?? "");
+		expect(`${url.protocol}//${url.host}${url.pathname}`).toBe("wss://dash.example/api/streams/sales/ws");
+		expect(url.searchParams.get("token")).toBe("rk_tmp_one");
+		expect(url.search).not.toContain("admin-token");
 	});
 
-	it("starts with a snapshot, then reports changes since the last seq, with the admin token", async () => {
-		const calls = fakeApi([
-			snapshot(2, [item("a", 1), item("b", 2)]),
-			snapshot(2, [], true),
-			snapshot(4, [item("c", 3), item("a", 4)], true, ["b"]),
-		]);
+	it("hands snapshot and change frames to the view, and reports the connection", async () => {
+		fakeTickets([ticket("rk_tmp_one")]);
 		const events: unknown[] = [];
 		const statuses: LiveStatus[] = [];
-		const stop = subscribe("s", {
-			onSnapshot: (seq, items) => events.push(["snapshot", seq, items.map((i) => i.key)]),
-			onChanges: (from, to, items, removed) => events.push(["changes", from, to, items.map((i) => i.key), removed]),
-			onStatus: (status) => statuses.push(status),
-		});
-		await vi.advanceTimersByTimeAsync(2500);
+		const stop = subscribe(
+			"sales",
+			{
+				onSnapshot: (seq, items) => events.push(["snapshot", seq, items.map((i) => i.key)]),
+				onChanges: (from, to, items, removed) => events.push(["changes", from, to, items.map((i) => i.key), removed]),
+				onStatus: (status) => statuses.push(status),
+			},
+			{ WebSocket: FakeSocket },
+		);
+		await vi.waitFor(() => expect(FakeSocket.opened).toHaveLength(1));
+		const socket = FakeSocket.opened[0] as FakeSocket;
+		socket.frame({ type: "snapshot", seq: 2, complete: true, items: [item("a", 1), item("b", 2)] });
+		socket.frame({ type: "changes", from: 3, to: 4, complete: true, items: [item("c", 3), item("a", 4)], removed: ["b"] });
 		stop();
-		await vi.advanceTimersByTimeAsync(5000);
-
-		expect(calls.map((call) => call.url)).toEqual(["/api/streams/s/items", "/api/streams/s/items?since=2", "/api/streams/s/items?since=2"]);
-		expect(calls.every((call) => call.authorization === "Bearer admin-token")).toBe(true);
 		expect(events).toEqual([
 			["snapshot", 2, ["a", "b"]],
 			["changes", 3, 4, ["c", "a"], ["b"]],
 		]);
-		expect(statuses[0]).toBe("connecting");
-		expect(statuses.at(-1)).toBe("live");
-	});
-
-	it("starts over from a full snapshot when the changes since its seq are no longer retained", async () => {
-		fakeApi([snapshot(2, [item("a", 2)]), snapshot(90, [item("z", 90)], false)]);
-		const events: unknown[] = [];
-		const stop = subscribe("s", {
-			onSnapshot: (seq, items) => events.push(["snapshot", seq, items.map((i) => i.key)]),
-			onChanges: (from, to) => events.push(["changes", from, to]),
-			onStatus: () => {},
-		});
-		await vi.advanceTimersByTimeAsync(1500);
-		stop();
-		expect(events).toEqual([
-			["snapshot", 2, ["a"]],
-			["snapshot", 90, ["z"]],
-		]);
-	});
-
-	it("reports reconnecting while polls fail and live again once one succeeds", async () => {
-		fakeApi([new TypeError("fetch failed"), snapshot(1, [item("a", 1)])]);
-		const statuses: LiveStatus[] = [];
-		const stop = subscribe("s", { onSnapshot: () => {}, onChanges: () => {}, onStatus: (status) => statuses.push(status) });
-		await vi.advanceTimersByTimeAsync(2100);
-		stop();
-		expect(statuses).toEqual(["connecting", "reconnecting", "live"]);
+		expect(statuses).toEqual(["connecting", "live", "offline"]);
 	});
 
 	it("goes offline and stops asking when the stream does not exist", async () => {
-		const calls = fakeApi([
+		const calls = fakeTickets([
 			Response.json({ success: false, error: { code: "STREAM_NOT_FOUND", message: "no" }, request_id: "req_x" }, { status: 404 }),
 		]);
 		const statuses: LiveStatus[] = [];
-		const stop = subscribe("s", { onSnapshot: () => {}, onChanges: () => {}, onStatus: (status) => statuses.push(status) });
-		await vi.advanceTimersByTimeAsync(10_000);
+		const stop = subscribe("nope", { onSnapshot: () => {}, onChanges: () => {}, onStatus: (status) => statuses.push(status) }, { WebSocket: FakeSocket });
+		await vi.waitFor(() => expect(statuses).toContain("offline"));
+		await new Promise((resolve) => setTimeout(resolve, 300));
 		stop();
-		expect(statuses).toEqual(["connecting", "offline"]);
 		expect(calls).toHaveLength(1);
+		expect(FakeSocket.opened).toHaveLength(0);
 	});
 });
