@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { LOG_STATUSES } from "../storage/connector-logs";
+import { LOG_STATUSES } from "../storage/log-status";
 import { StreamName } from "../streams/names";
 
 export const RateLimit = z

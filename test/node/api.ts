@@ -1,5 +1,9 @@
 // The admin, ingest and read API of the real `npm start` server, as Node-side tests use it.
 import { inject } from "vitest";
+import { eventually as poll } from "../shared/eventually";
+
+/** Polls until `check` passes (30 s: a real server under a whole test run can be slow). */
+export const eventually = <T>(check: () => T | Promise<T>, timeoutMs = 30_000) => poll(check, timeoutMs);
 
 export const serverUrl = () => inject("serverUrl");
 
@@ -77,17 +81,4 @@ export function ingestItems(key: string, items: unknown, base = serverUrl()): Pr
 		headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
 		body: JSON.stringify(items),
 	});
-}
-
-/** Retries `check` until it passes: the queue consumer applies items on its own schedule. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		try {
-			return await check();
-		} catch (error) {
-			if (Date.now() > deadline) throw error;
-			await new Promise((resolve) => setTimeout(resolve, 25));
-		}
-	}
 }
