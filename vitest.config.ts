@@ -25,11 +25,11 @@ export default defineConfig(async () => {
 					},
 				},
 				{
-					// Tests from the outside: real clients against a real `npm start` server.
+					// Tests from the outside: real clients and a real browser against a real `npm start` server.
 					test: {
 						name: "node",
 						environment: "node",
-						include: ["test/node/**/*.test.ts"],
+						include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts", "test/web/**/*.test.ts"],
 						globalSetup: ["./test/node/global-setup.ts"],
 						testTimeout: 60_000,
 						hookTimeout: 120_000,

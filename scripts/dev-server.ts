@@ -25,13 +25,27 @@ export function freePort(): Promise<number> {
 	});
 }
 
-/** Starts `node scripts/start.ts` (what `npm start` runs) and resolves once /api/health answers; `args` go to wrangler dev. */
+/** Starts `node scripts/start.ts` (what `npm start` runs) and resolves once it serves this server's admin API; `args` go to wrangler dev. */
 export async function startServer(options: { vars?: Record<string, string>; args?: string[] } = {}): Promise<RunningServer> {
+	// The free port is only free until wrangler binds it; another process may win that race, so try again.
+	let lastError: unknown;
+	for (let attempt = 0; attempt < 3; attempt++) {
+		try {
+			return await launch(options);
+		} catch (error) {
+			lastError = error;
+		}
+	}
+	throw lastError;
+}
+
+async function launch(options: { vars?: Record<string, string>; args?: string[] }): Promise<RunningServer> {
 	const port = await freePort();
 	const adminToken = randomBytes(24).toString("base64url");
 	const state = mkdtempSync(path.join(tmpdir(), "datapool-state-"));
 	const output: string[] = [];
-	const child: ChildProcess = spawn(process.execPath, ["scripts/start.ts", ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]), ...(options.args ?? [])], {
+	const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+	const child: ChildProcess = spawn(process.execPath, ["scripts/start.ts", ...vars, ...(options.args ?? [])], {
 		cwd: path.resolve(import.meta.dirname, ".."),
 		env: { ...process.env, PORT: String(port), ADMIN_TOKEN: adminToken, DATAPOOL_PERSIST_DIR: state },
 		stdio: ["ignore", "pipe", "pipe"],
@@ -40,29 +54,36 @@ export async function startServer(options: { vars?: Record<string, string>; args
 	child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
 	child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
 	const url = `http://127.0.0.1:${port}`;
+	const stop = async () => {
+		if (child.exitCode === null && child.pid !== undefined) {
+			const exited = new Promise((resolve) => child.once("exit", resolve));
+			process.kill(-child.pid, "SIGTERM");
+			await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+			if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+		}
+		rmSync(state, { recursive: true, force: true });
+	};
 	const deadline = Date.now() + 90_000;
 	for (;;) {
-		if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output.join("")}`);
-		try {
-			const response = await fetch(`${url}/api/health`);
-			if (response.ok) break;
-		} catch {
-			// Not up yet.
+		if (child.exitCode !== null) {
+			await stop();
+			throw new Error(`npm start exited early:\n${output.join("")}`);
 		}
-		if (Date.now() > deadline) throw new Error(`npm start did not become healthy:\n${output.join("")}`);
+		try {
+			// Our admin token proves the answer comes from our server, not from whoever else took the port.
+			const response = await fetch(`${url}/api/admin/connectors`, { headers: { Authorization: `Bearer ${adminToken}` } });
+			if (response.ok) return { url, adminToken, stop };
+			if (response.status === 401) throw new Error(`port ${port} is served by another server`);
+		} catch (error) {
+			if (error instanceof Error && error.message.includes("another server")) {
+				await stop();
+				throw error;
+			}
+		}
+		if (Date.now() > deadline) {
+			await stop();
+			throw new Error(`npm start did not become healthy:\n${output.join("")}`);
+		}
 		await new Promise((resolve) => setTimeout(resolve, 250));
 	}
-	return {
-		url,
-		adminToken,
-		async stop() {
-			if (child.exitCode === null && child.pid !== undefined) {
-				const exited = new Promise((resolve) => child.once("exit", resolve));
-				process.kill(-child.pid, "SIGTERM");
-				await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-				if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
-			}
-			rmSync(state, { recursive: true, force: true });
-		},
-	};
 }

@@ -1,6 +1,8 @@
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
 
+export { eventually } from "./shared/eventually";
+
 export const ADMIN_TOKEN = "test-admin-token";
 const BASE = "http://datapool.test";
 
@@ -102,19 +104,6 @@ export interface Item {
 /** The stream's snapshot through the HTTP API. */
 export async function snapshot(stream: string, query = ""): Promise<{ stream: string; seq: number; items: Item[] }> {
 	return data(await call(`/api/streams/${stream}/items${query}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } }));
-}
-
-/** Polls until `check` passes (the queue consumer runs on its own schedule). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		try {
-			return await check();
-		} catch (error) {
-			if (Date.now() > deadline) throw error;
-			await new Promise((resolve) => setTimeout(resolve, 25));
-		}
-	}
 }
 
 export interface LogEntry {

@@ -5,8 +5,17 @@ import { envelope, errorResponses, jsonResponse, ok } from "../http/envelope";
 import { ApiError } from "../http/errors";
 import { validationHook } from "../http/validation";
 import { createConnector, getConnector, listConnectors, updateConnector } from "../storage/connectors";
+import { connectorStats, noActivity } from "../storage/connector-stats";
 import { listIngestKeys } from "../storage/ingest-keys";
-import { Connector, ConnectorParams, ConnectorWithKeys, CreateConnector, PatchConnector } from "./schemas";
+import {
+	Connector,
+	ConnectorListEntry,
+	ConnectorListQuery,
+	ConnectorParams,
+	ConnectorWithKeys,
+	CreateConnector,
+	PatchConnector,
+} from "./schemas";
 
 export const connectors = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -48,9 +57,20 @@ connectors.openapi(
 		tags,
 		security,
 		summary: "List connectors",
-		responses: { 200: jsonResponse(envelope(z.array(Connector)), "Every connector, oldest first."), ...errorResponses(401) },
+		description: "With `include=stats`, each connector also carries the figures the Data Sources list shows.",
+		request: { query: ConnectorListQuery },
+		responses: {
+			200: jsonResponse(envelope(z.array(ConnectorListEntry)), "Every connector, oldest first."),
+			...errorResponses(400, 401),
+		},
 	}),
-	async (c) => c.json(ok(await listConnectors(c.env.DB)), 200),
+	async (c) => {
+		const { include } = c.req.valid("query");
+		if (include !== "stats") return c.json(ok(await listConnectors(c.env.DB)), 200);
+		const [list, stats] = await Promise.all([listConnectors(c.env.DB), connectorStats(c.env.DB)]);
+		// A connector created between the two queries has had no activity yet.
+		return c.json(ok(list.map((connector) => ({ ...connector, stats: stats.get(connector.id) ?? noActivity() }))), 200);
+	},
 );
 
 connectors.openapi(

@@ -27,6 +27,8 @@ faults.openapi(
 		method: "post",
 		path: "/{stream}/faults",
 		tags: ["Testing"],
+		// Test servers only: not part of the published API.
+		hide: true,
 		security: [{ AdminToken: [] }],
 		summary: "Arm an injected fault in a stream (test servers only)",
 		request: { params: StreamParams, body: { required: true, content: { "application/json": { schema: Fault } } } },
@@ -43,6 +45,8 @@ faults.openapi(
 		method: "get",
 		path: "/{stream}/faults",
 		tags: ["Testing"],
+		// Test servers only: not part of the published API.
+		hide: true,
 		security: [{ AdminToken: [] }],
 		summary: "The faults armed in a stream, with the strikes they have left (test servers only)",
 		request: { params: StreamParams },
@@ -56,6 +60,8 @@ faults.openapi(
 		method: "delete",
 		path: "/{stream}/faults",
 		tags: ["Testing"],
+		// Test servers only: not part of the published API.
+		hide: true,
 		security: [{ AdminToken: [] }],
 		summary: "Disarm every fault of a stream (test servers only)",
 		request: { params: StreamParams },

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { LOG_STATUSES } from "../storage/connector-logs";
+import { LOG_STATUSES } from "../storage/log-status";
 import { StreamName } from "../streams/names";
 
 export const RateLimit = z
@@ -65,6 +65,31 @@ export const CreatedIngestKey = z
 		created_at: z.string().openapi({ format: "date-time" }),
 	})
 	.openapi("CreatedIngestKey");
+
+const count = z.number().int().min(0);
+const StatusCounts = z
+	.object({ queued: count, processed: count, duplicate: count, rejected: count, failed: count })
+	.openapi("StatusCounts", { description: "How many requests ended in each log status." });
+
+export const ConnectorStats = z
+	.object({
+		active_keys: z.number().int().openapi({ description: "Keys that can ingest." }),
+		revoked_keys: z.number().int(),
+		last_request_at: z.string().nullable().openapi({ format: "date-time", description: "The newest logged request, if any." }),
+		last_24h: StatusCounts.openapi({ description: "The statuses of the requests received in the last 24 hours." }),
+	})
+	.openapi("ConnectorStats");
+
+export const ConnectorListQuery = z.object({
+	include: z
+		.enum(["stats"])
+		.optional()
+		.openapi({ description: "`stats` adds each connector's key counts and recent request statuses." }),
+});
+
+export const ConnectorListEntry = Connector.extend({
+	stats: ConnectorStats.optional().openapi({ description: "Present with `include=stats`." }),
+}).openapi("ConnectorListEntry");
 
 export const ConnectorWithKeys = Connector.extend({ keys: z.array(IngestKeyInfo) }).openapi("ConnectorWithKeys");
 

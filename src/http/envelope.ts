@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ERROR_CODES } from "./errors";
 
 /** The success envelope, `{"success": true, "data": …}`. */
 export function ok<T>(data: T): { success: true; data: T } {
@@ -22,7 +23,10 @@ export const ErrorEnvelope = z
 	.object({
 		success: z.literal(false),
 		error: z.object({
-			code: z.string().openapi({ example: "INVALID_PAYLOAD" }),
+			code: z.enum(ERROR_CODES).openapi({
+				example: "INVALID_PAYLOAD",
+				description: "Machine-readable; clients should treat a code they do not know by its HTTP status.",
+			}),
 			message: z.string(),
 			details: z.array(ErrorDetail).optional(),
 		}),
@@ -33,7 +37,7 @@ export const ErrorEnvelope = z
 const DESCRIPTIONS: Record<number, string> = {
 	400: "Invalid request (INVALID_PAYLOAD).",
 	401: "Missing or wrong credentials (UNAUTHORIZED).",
-	404: "Not found.",
+	404: "Not found (STREAM_NOT_FOUND, CONNECTOR_NOT_FOUND, KEY_NOT_FOUND, TOKEN_NOT_FOUND or NOT_FOUND).",
 	413: "Body over 1 MB (PAYLOAD_TOO_LARGE).",
 	422: "Idempotency-Key reused with a different body (IDEMPOTENCY_KEY_REUSED).",
 	426: "Not a WebSocket upgrade (UPGRADE_REQUIRED).",

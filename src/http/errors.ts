@@ -1,20 +1,22 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /** Machine-readable error codes; the contract's ingest codes plus the admin and routing ones. */
-export type ErrorCode =
-	| "INVALID_PAYLOAD"
-	| "UNAUTHORIZED"
-	| "STREAM_NOT_FOUND"
-	| "CONNECTOR_NOT_FOUND"
-	| "KEY_NOT_FOUND"
-	| "TOKEN_NOT_FOUND"
-	| "NOT_FOUND"
-	| "METHOD_NOT_ALLOWED"
-	| "UPGRADE_REQUIRED"
-	| "PAYLOAD_TOO_LARGE"
-	| "IDEMPOTENCY_KEY_REUSED"
-	| "RATE_LIMITED"
-	| "INTERNAL_ERROR";
+export const ERROR_CODES = [
+	"INVALID_PAYLOAD",
+	"UNAUTHORIZED",
+	"STREAM_NOT_FOUND",
+	"CONNECTOR_NOT_FOUND",
+	"KEY_NOT_FOUND",
+	"TOKEN_NOT_FOUND",
+	"NOT_FOUND",
+	"METHOD_NOT_ALLOWED",
+	"UPGRADE_REQUIRED",
+	"PAYLOAD_TOO_LARGE",
+	"IDEMPOTENCY_KEY_REUSED",
+	"RATE_LIMITED",
+	"INTERNAL_ERROR",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** One entry of `error.details`: where the problem is and what it is. */
 export interface ErrorDetail {

@@ -24,8 +24,20 @@ const RateLimitHeaders = {
 	"RateLimit-Limit": { description: "Requests allowed per period.", schema: { type: "integer" as const } },
 	"RateLimit-Remaining": { description: "Requests left right now.", schema: { type: "integer" as const } },
 	"RateLimit-Reset": { description: "Seconds until the allowance is whole again.", schema: { type: "integer" as const } },
-	"X-Request-Id": { description: "This request's id.", schema: { type: "string" as const } },
 };
+
+// Content-Type is described by the request body; OpenAPI ignores it as a header parameter. The rest keep their parsers' schemas, under their usual spelling.
+const DocumentedHeaders = z.object({
+	"Idempotency-Key": IngestHeaders.shape["idempotency-key"],
+	"X-Item-Key": IngestHeaders.shape["x-item-key"],
+	"Content-Encoding": IngestHeaders.shape["content-encoding"],
+});
+
+/** An error answered after the connector's rate limit was taken, so it carries the RateLimit-* headers. */
+function limitedError(status: 400 | 413 | 422) {
+	const response = errorResponses(status)[status];
+	return { ...response, headers: RateLimitHeaders };
+}
 
 /** Describes the ingest endpoints, whose bodies are read by hand (streamed, gzip, NDJSON), in the OpenAPI document. */
 export function registerIngestDocs(registry: OpenAPIHono["openAPIRegistry"]): void {
@@ -37,7 +49,7 @@ export function registerIngestDocs(registry: OpenAPIHono["openAPIRegistry"]): vo
 			summary: path.includes("{stream}") ? "Ingest items, checking the key's stream" : "Ingest items",
 			security: [{ IngestKey: [] }],
 			request: {
-				headers: IngestHeaders,
+				headers: DocumentedHeaders,
 				...(path.includes("{stream}") ? { params: z.object({ stream: StreamName }) } : {}),
 				body: {
 					required: true,
@@ -52,11 +64,14 @@ export function registerIngestDocs(registry: OpenAPIHono["openAPIRegistry"]): vo
 					description: "Durably queued. A replay of an Idempotency-Key answers the original request_id with `Idempotent-Replayed: true`.",
 					headers: {
 						...RateLimitHeaders,
-						"Idempotent-Replayed": { description: "`true` on a replay.", schema: { type: "string" } },
+						"Idempotent-Replayed": { description: "`true` on a replay.", schema: { type: "string", enum: ["true"] } },
 					},
 					content: { "application/json": { schema: envelope(IngestAccepted) } },
 				},
-				...errorResponses(400, 401, 404, 413, 422, 500),
+				...errorResponses(401, 404, 500),
+				400: limitedError(400),
+				413: limitedError(413),
+				422: limitedError(422),
 				429: {
 					description: "Rate limit exceeded (RATE_LIMITED).",
 					headers: {

@@ -33,3 +33,20 @@ export async function rememberIdempotency(
 		expirationTtl: IDEMPOTENCY_TTL_SECONDS,
 	});
 }
+
+/**
+ * Drops the KV entries of requests that ended `failed`: their stream released the
+ * key, and the edge must not keep answering retries with a replay of a failure.
+ */
+export async function forgetFailedKeys(
+	env: Env,
+	records: { status: string; connector_id: string; idempotency_key: string | null }[],
+): Promise<void> {
+	await Promise.all(
+		records.flatMap((record) =>
+			record.status === "failed" && record.idempotency_key !== null
+				? [env.IDEMPOTENCY.delete(idempotencyCacheKey(record.connector_id, record.idempotency_key))]
+				: [],
+		),
+	);
+}

@@ -69,9 +69,6 @@ async function handleIngest(c: IngestContext, pathStream: string | null): Promis
 async function accept(c: IngestContext, attempt: Attempt, pathStream: string | null): Promise<Response> {
 	const { connector } = attempt.principal;
 	const requestId = c.get("requestId");
-	if (pathStream !== null && pathStream !== connector.stream) {
-		throw new ApiError(404, "STREAM_NOT_FOUND", `This key belongs to another stream than "${pathStream}".`);
-	}
 
 	// The limiter's round trip overlaps reading and validating the body; its verdict still comes first.
 	const limiting = takeRateLimit(c.env, connector, requestId);
@@ -83,6 +80,9 @@ async function accept(c: IngestContext, attempt: Attempt, pathStream: string | n
 	c.set("rateLimit", decision);
 	if (!decision.allowed) {
 		throw new ApiError(429, "RATE_LIMITED", `Rate limit of ${decision.limit} requests exceeded; retry in ${decision.retryAfterSeconds} s.`);
+	}
+	if (pathStream !== null && pathStream !== connector.stream) {
+		throw new ApiError(404, "STREAM_NOT_FOUND", `This key belongs to another stream than "${pathStream}".`);
 	}
 	const read = await reading;
 	if (!read.ok) throw read.error;

@@ -1,5 +1,6 @@
 import { config } from "../core/config";
 import { log, logError } from "../core/log";
+import { forgetFailedKeys } from "../ingest/idempotency";
 import { type LogRecord, recordOutcomes } from "../storage/connector-logs";
 import type { Fault } from "../streams/fault-switch";
 import { streamStub } from "../streams/stub";
@@ -31,6 +32,8 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 	}
 
 	const records: LogRecord[] = [];
+	// Requests the streams decided, as opposed to deliveries that failed and will be retried.
+	const settled: LogRecord[] = [];
 	const decided: Delivery[] = [];
 	const failed: Delivery[] = [];
 	const faults: Fault[] = [];
@@ -43,7 +46,7 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 				const envelopes = new Map(group.map((delivery) => [delivery.body.request_id, delivery.body]));
 				for (const outcome of outcomes) {
 					const envelope = envelopes.get(outcome.request_id);
-					if (envelope) records.push(logRecord(envelope, outcome.status, outcome.error));
+					if (envelope) settled.push(logRecord(envelope, outcome.status, outcome.error));
 				}
 				if (fault?.kind === "redeliver") failed.push(...group);
 				else decided.push(...group);
@@ -62,7 +65,9 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 	);
 
 	try {
-		await recordOutcomes(env.DB, records);
+		await recordOutcomes(env.DB, [...settled, ...records]);
+		// A failed last attempt keeps its key until the dead-letter consumer has the stream release it.
+		await forgetFailedKeys(env, settled);
 	} catch (error) {
 		// The stream remembers what it decided, so a redelivery only rewrites the log.
 		logError("connector logs not written; batch will be redelivered", error, { messages: decided.length });

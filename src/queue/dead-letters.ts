@@ -1,5 +1,5 @@
 import { logError } from "../core/log";
-import { idempotencyCacheKey } from "../ingest/idempotency";
+import { forgetFailedKeys } from "../ingest/idempotency";
 import { markFailed, recordOutcomes } from "../storage/connector-logs";
 import { storeDeadLetters } from "../storage/dead-letters";
 import { streamStub } from "../streams/stub";
@@ -33,14 +33,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
 		await recordOutcomes(env.DB, records.filter((record) => record.status !== "failed"));
 		const failed = records.filter((record) => record.status === "failed");
 		await markFailed(env.DB, failed);
-		// The stream released these keys; the KV fast path must not keep answering replays of a failed request.
-		await Promise.all(
-			failed.flatMap((record) =>
-				record.idempotency_key === null
-					? []
-					: [env.IDEMPOTENCY.delete(idempotencyCacheKey(record.connector_id, record.idempotency_key))],
-			),
-		);
+		await forgetFailedKeys(env, failed);
 	}
 	batch.ackAll();
 }

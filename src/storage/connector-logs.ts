@@ -1,6 +1,6 @@
-/** The statuses a request goes through, as the contract names them. */
-export const LOG_STATUSES = ["queued", "processed", "duplicate", "rejected", "failed"] as const;
-export type LogStatus = (typeof LOG_STATUSES)[number];
+import type { LogStatus } from "./log-status";
+
+export type { LogStatus } from "./log-status";
 
 /** A connector log entry as the API shows it. */
 export interface LogEntry {

@@ -3,7 +3,7 @@ import { config } from "../core/config";
 import type { IngestMessage, RequestEnvelope } from "../queue/messages";
 import { markFailed } from "../storage/connector-logs";
 import { logRecord } from "../queue/outcomes";
-import { idempotencyCacheKey } from "../ingest/idempotency";
+import { forgetFailedKeys } from "../ingest/idempotency";
 import { Changelog } from "./changelog";
 import { type Fault, FaultSwitch } from "./fault-switch";
 import { ItemBatch } from "./item-batch";
@@ -258,26 +258,20 @@ export class StreamObject extends DurableObject<Env> {
 	override async alarm(): Promise<void> {
 		const now = Date.now();
 		const timeoutMs = config(this.env).PARTS_TIMEOUT_SECONDS * 1000;
-		const stale = this.#ledger.staleRequests(now, timeoutMs);
+		const records = this.#ledger
+			.staleRequests(now, timeoutMs)
+			.map(({ envelope, present, parts }) =>
+				logRecord(envelope, "failed", `Only ${present} of ${parts} parts arrived within ${timeoutMs / 1000} s.`),
+			);
 		this.ctx.storage.transactionSync(() => {
-			for (const { envelope, present, parts } of stale) {
-				const error = `Only ${present} of ${parts} parts arrived within ${timeoutMs / 1000} s.`;
-				this.#ledger.decide({ request_id: envelope.request_id, status: "failed", error }, now);
-				this.#ledger.releaseClaims(envelope.request_id);
+			for (const record of records) {
+				this.#ledger.decide({ request_id: record.request_id, status: "failed", error: record.error }, now);
+				this.#ledger.releaseClaims(record.request_id);
 			}
 			this.#ledger.prune(now);
 		});
-		await markFailed(
-			this.env.DB,
-			stale.map(({ envelope, present, parts }) =>
-				logRecord(envelope, "failed", `Only ${present} of ${parts} parts arrived within ${timeoutMs / 1000} s.`),
-			),
-		);
-		for (const { envelope } of stale) {
-			if (envelope.idempotency_key !== null) {
-				await this.env.IDEMPOTENCY.delete(idempotencyCacheKey(envelope.connector_id, envelope.idempotency_key));
-			}
-		}
+		await markFailed(this.env.DB, records);
+		await forgetFailedKeys(this.env, records);
 		await this.#scheduleAlarm();
 	}
 

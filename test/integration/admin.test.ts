@@ -22,7 +22,9 @@ describe("admin authentication", () => {
 		["DELETE", "/api/admin/connectors/con_x/keys/key_x"],
 		["GET", "/api/admin/connectors/con_x/logs"],
 		["POST", "/api/admin/streams/sales/tokens"],
+		["GET", "/api/admin/streams/sales/tokens"],
 		["DELETE", "/api/admin/streams/sales/tokens/rtk_x"],
+		["POST", "/api/admin/streams/sales/tickets"],
 	])("%s %s needs the admin token", async (method, path) => {
 		await failure(await call(path, { method }), 401, "UNAUTHORIZED");
 		await failure(await call(path, { method, headers: { Authorization: "Bearer not-the-token" } }), 401, "UNAUTHORIZED");
@@ -157,6 +159,26 @@ describe("renderer tokens", () => {
 		expect((await read()).status).toBe(200);
 		await data(await admin(`/streams/${c.stream}/tokens/${created.id}`, { method: "DELETE" }));
 		await failure(await read(), 401, "UNAUTHORIZED");
+	});
+
+	it("lists a stream's tokens by prefix, never the token", async () => {
+		const c = await connectorWithKey();
+		const first = await data<{ id: string; token: string }>(await admin(`/streams/${c.stream}/tokens`, { method: "POST" }), 201);
+		const second = await data<{ id: string; token: string }>(await admin(`/streams/${c.stream}/tokens`, { method: "POST" }), 201);
+		await data(await admin(`/streams/${c.stream}/tokens/${first.id}`, { method: "DELETE" }));
+		const response = await admin(`/streams/${c.stream}/tokens`);
+		const text = await response.text();
+		expect(text).not.toContain(first.token);
+		expect(text).not.toContain(second.token);
+		const listed = (JSON.parse(text) as { data: { id: string; prefix: string; revoked_at: string | null }[] }).data;
+		const byId = (a: unknown[], b: unknown[]) => String(a[0]).localeCompare(String(b[0]));
+		expect(listed.map((token) => [token.id, token.prefix, token.revoked_at === null]).sort(byId)).toEqual(
+			[
+				[second.id, second.token.slice(0, 12), true],
+				[first.id, first.token.slice(0, 12), false],
+			].sort(byId),
+		);
+		await failure(await admin("/streams/nobody-here/tokens"), 404, "STREAM_NOT_FOUND");
 	});
 
 	it("answers 404 STREAM_NOT_FOUND for a stream no connector names, and TOKEN_NOT_FOUND for unknown tokens", async () => {

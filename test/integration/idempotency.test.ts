@@ -1,4 +1,8 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { StreamObject } from "../../src/streams/stream-object";
+import { streamStub } from "../../src/streams/stub";
 import { connectorWithKey, data, eventually, failure, ingest, logs, snapshot } from "../helpers";
 
 interface Accepted {
@@ -73,5 +77,26 @@ describe("Idempotency-Key", () => {
 		const snap = await snapshot(c.stream);
 		expect(snap.items.map((item) => item.value)).toEqual(body);
 		expect(snap.seq).toBe(3);
+	});
+
+	it("lets a client retry a key whose request failed in the stream, instead of replaying the failure", async () => {
+		const c = await connectorWithKey({ item_key: "id" });
+		const stub = streamStub(env, c.stream);
+		await runInDurableObject(stub, (_instance: StreamObject, state) => {
+			state.storage.sql.exec(
+				"CREATE TRIGGER refuse_boom BEFORE INSERT ON items WHEN NEW.key = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+			);
+		});
+		const first = await data<Accepted>(await ingest(c.key, { id: "boom" }, { "Idempotency-Key": "retry-me" }), 202);
+		await eventually(async () => expect((await logs(c.id))[0]).toMatchObject({ request_id: first.request_id, status: "failed" }));
+		await runInDurableObject(stub, (_instance: StreamObject, state) => {
+			state.storage.sql.exec("DROP TRIGGER refuse_boom");
+		});
+
+		const retry = await ingest(c.key, { id: "boom" }, { "Idempotency-Key": "retry-me" });
+		const second = await data<Accepted>(retry, 202);
+		expect(retry.headers.get("Idempotent-Replayed")).toBeNull();
+		expect(second.request_id).not.toBe(first.request_id);
+		await eventually(async () => expect((await snapshot(c.stream)).items.map((item) => item.key)).toEqual(["boom"]));
 	});
 });

@@ -176,7 +176,9 @@ describe("POST /api/ingest/:stream", () => {
 	it("accepts the key's own stream and answers 404 STREAM_NOT_FOUND for another", async () => {
 		const c = await connectorWithKey();
 		expect((await ingest(c.key, { a: 1 }, {}, `/api/ingest/${c.stream}`)).status).toBe(202);
-		await failure(await ingest(c.key, { a: 1 }, {}, "/api/ingest/someone-else"), 404, "STREAM_NOT_FOUND");
+		const wrong = await ingest(c.key, { a: 1 }, {}, "/api/ingest/someone-else");
+		expect(wrong.headers.get("RateLimit-Limit")).not.toBeNull();
+		await failure(wrong, 404, "STREAM_NOT_FOUND");
 		const entries = await eventually(async () => {
 			const found = await logs(c.id, "?status=rejected");
 			expect(found).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { StreamClient, type StreamClientEvents } from "../../src/client/stream-client";
-import { adminCall, eventually, ingestItems, readStream, serverUrl, setupStream } from "./api";
+import { adminCall, eventually, ingestItems, serverUrl, setupStream, snapshot } from "./api";
 import { type CuttableProxy, startProxy } from "./tcp-proxy";
 
 const clients: StreamClient[] = [];
@@ -20,7 +20,7 @@ describe("the browser client against a real server (npm start)", () => {
 	it("receives the snapshot, then an ingested item as a change, over a real WebSocket", async () => {
 		const s = await setupStream({ item_key: "id" });
 		expect((await ingestItems(s.key, [{ id: "first" }])).status).toBe(202);
-		await eventually(async () => expect((await readStream(s.stream)).seq).toBe(1));
+		await eventually(async () => expect((await snapshot(s.stream)).seq).toBe(1));
 
 		const client = new StreamClient({ baseUrl: serverUrl(), stream: s.stream, token: s.rendererToken });
 		clients.push(client);

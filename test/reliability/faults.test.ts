@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { writeSection } from "../../bench/lib/results.ts";
 import { table } from "../../bench/lib/stats.ts";
-import { adminCall, eventually, readStream, setupStream } from "../node/api.ts";
+import { adminCall, eventually, snapshot, setupStream } from "../node/api.ts";
 import { differences, keylessExpectation } from "./reconcile.ts";
 
 interface Fault {
@@ -67,7 +67,7 @@ describe("injected faults", () => {
 			const expected = keylessExpectation(ids.map((requestId, i) => ({ requestId, items: sent[i] as Record<string, unknown>[] })));
 
 			const started = performance.now();
-			await eventually(async () => expect(differences(expected, (await readStream(target.stream)).items)).toEqual([]), 120_000);
+			await eventually(async () => expect(differences(expected, (await snapshot(target.stream)).items)).toEqual([]), 120_000);
 			const seconds = (performance.now() - started) / 1000;
 			// Every strike happened (redeliveries of batches already applied take the last ones), so every fault was in the way.
 			await eventually(async () => expect(await armed(target.stream)).toEqual([]), 60_000);
@@ -77,7 +77,7 @@ describe("injected faults", () => {
 				return all;
 			}, 30_000);
 			// One seq per item, after every redelivery: no request was applied twice.
-			expect((await readStream(target.stream)).seq).toBe(expected.size);
+			expect((await snapshot(target.stream)).seq).toBe(expected.size);
 			expect(entries.filter((entry) => entry.status !== "processed" && entry.status !== "duplicate")).toEqual([]);
 			outcomes.push([name, faults.reduce((sum, fault) => sum + fault.times, 0), REQUESTS + 1, expected.size, 0, 0, seconds.toFixed(1)]);
 		});
@@ -100,13 +100,13 @@ describe("injected faults", () => {
 			return listed;
 		}, 30_000);
 		expect(dead[0]).toMatchObject({ request_id: requestId, parts: 1, parts_dead_lettered: 1 });
-		expect((await readStream(target.stream)).items).toEqual([]);
+		expect((await snapshot(target.stream)).items).toEqual([]);
 
 		const replay = await adminCall<{ results: LogEntry[] }>("/dead-letters/replay", { body: { request_ids: [requestId] } });
 		expect(replay.results).toEqual([{ request_id: requestId, status: "processed", error: null }]);
-		const snapshot = await readStream(target.stream);
-		expect(differences(keylessExpectation([{ requestId, items }]), snapshot.items)).toEqual([]);
-		expect(snapshot.seq).toBe(2);
+		const stored = await snapshot(target.stream);
+		expect(differences(keylessExpectation([{ requestId, items }]), stored.items)).toEqual([]);
+		expect(stored.seq).toBe(2);
 		expect((await logs(target.connectorId))[0]).toMatchObject({ request_id: requestId, status: "processed", error: null });
 		// A second replay is refused, not applied.
 		expect((await adminCall<{ results: LogEntry[] }>("/dead-letters/replay", { body: { connector_id: target.connectorId } })).results).toEqual([]);
@@ -130,9 +130,9 @@ describe("injected faults", () => {
 
 		const replay = await adminCall<{ results: LogEntry[] }>("/dead-letters/replay", { body: { connector_id: target.connectorId } });
 		expect(replay.results).toEqual([{ request_id: requestId, status: "processed", error: null }]);
-		const snapshot = await readStream(target.stream);
-		expect(snapshot.items).toHaveLength(3000);
-		expect(snapshot.seq).toBe(3000);
+		const stored = await snapshot(target.stream);
+		expect(stored.items).toHaveLength(3000);
+		expect(stored.seq).toBe(3000);
 		outcomes.push([`a ${dead?.parts}-part request dead-lettered, then replayed`, "all", 1, 3000, 0, 0, "n/a"]);
 
 		writeSection(

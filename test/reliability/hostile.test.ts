@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { writeSection } from "../../bench/lib/results.ts";
 import { table } from "../../bench/lib/stats.ts";
-import { adminCall, readStream, setupStream } from "../node/api.ts";
+import { adminCall, snapshot, setupStream } from "../node/api.ts";
 import { type HostileCase, hostileCorpus } from "./hostile-corpus.ts";
 import { rawRequest } from "./raw-http.ts";
 
@@ -31,7 +31,7 @@ describe("hostile input", () => {
 			body: JSON.stringify([{ id: "v1", secret: marker }, { id: "v2", secret: marker }]),
 		});
 		expect(seeded.status).toBe(202);
-		await expect.poll(async () => (await readStream(victim.stream)).seq, { timeout: 15_000 }).toBe(2);
+		await expect.poll(async () => (await snapshot(victim.stream)).seq, { timeout: 15_000 }).toBe(2);
 
 		const corpus = hostileCorpus({
 			adminToken: inject("adminToken"),
@@ -81,8 +81,8 @@ describe("hostile input", () => {
 
 		// None applied: the hostile stream is empty, the victim's untouched, and the queue had nothing of it.
 		await new Promise((resolve) => setTimeout(resolve, 2_000));
-		expect((await readStream(hostile.stream)).seq).toBe(0);
-		const after = await readStream(victim.stream);
+		expect((await snapshot(hostile.stream)).seq).toBe(0);
+		const after = await snapshot(victim.stream);
 		expect(after.seq).toBe(2);
 		expect(after.items.map((item) => item.value.secret)).toEqual([marker, marker]);
 		const logged = await adminCall<{ status: string }[]>(`/connectors/${hostile.connectorId}/logs?limit=200`);

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
 import { writeSection } from "../../bench/lib/results.ts";
-import { adminCall, eventually, readStream, setupStream } from "../node/api.ts";
+import { adminCall, eventually, snapshot, setupStream } from "../node/api.ts";
 import { type Accepted, differences, keyedExpectation, keylessExpectation } from "./reconcile.ts";
 
 const REQUESTS = Number(process.env.RELIABILITY_REQUESTS ?? 20_000);
@@ -124,9 +124,9 @@ describe("load", () => {
 		const drainStart = performance.now();
 		const final = await eventually(async () => {
 			const read = {
-				keyless: await readStream(streams.keyless.stream),
-				keyed: await readStream(streams.keyed.stream),
-				idempotent: await readStream(streams.idempotent.stream),
+				keyless: await snapshot(streams.keyless.stream),
+				keyed: await snapshot(streams.keyed.stream),
+				idempotent: await snapshot(streams.idempotent.stream),
 			};
 			for (const kind of ["keyless", "keyed", "idempotent"] as const) expect(differences(expected[kind], read[kind].items)).toEqual([]);
 			return read;

@@ -46,3 +46,13 @@ describe("newId", () => {
 		expect(new Set(Array.from({ length: 1000 }, () => newId("key", 5))).size).toBe(1000);
 	});
 });
+
+describe("ids made within one millisecond", () => {
+	it("still sort in the order they were made", () => {
+		const at = Date.now() + 10_000;
+		const ids = Array.from({ length: 200 }, () => newRequestId(at));
+		expect([...ids].sort()).toEqual(ids);
+		expect(new Set(ids).size).toBe(ids.length);
+		expect(ids.every((id) => id.startsWith(ids[0]?.slice(0, 14) ?? "?"))).toBe(true);
+	});
+});

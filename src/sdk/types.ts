@@ -1,0 +1,62 @@
+import type { BatchFailure } from "./errors.ts";
+import type { BackoffOptions } from "./retry-policy.ts";
+
+/** How a DataPoolIngest client talks to the API. */
+export interface DataPoolIngestOptions {
+	/** An ingest key, `ik_live_…`. */
+	key: string;
+	/** Where the API is, e.g. `https://ingest.example.com` (no `/api`). */
+	baseUrl: string | URL;
+	/** The fetch to use; defaults to the global one. */
+	fetch?: typeof fetch;
+	/** Per attempt: give up on an answer after this long (default 30 s). */
+	timeoutMs?: number;
+	/** Attempts per request, the first included (default 5). */
+	maxAttempts?: number;
+	/** No retry starts once this much time has passed since the first attempt (default 60 s). */
+	maxElapsedMs?: number;
+	/** Waits between attempts when the server gives no Retry-After (default 500 ms doubling, capped at 20 s). */
+	backoff?: Partial<BackoffOptions>;
+}
+
+/** Per-request options of `ingest()`. */
+export interface IngestOptions {
+	/** The field that identifies each item (sent as X-Item-Key); defaults to the connector's item_key. */
+	itemKey?: string;
+	/** Sent on every attempt; defaults to one derived from the body and item key. */
+	idempotencyKey?: string;
+	/** Aborts the request, retries and waits included. */
+	signal?: AbortSignal;
+	/** Post to `/api/ingest/{stream}`, so that a key of another stream is refused with 404. */
+	stream?: string;
+}
+
+/** The API's answer to an accepted request. */
+export interface IngestResult {
+	stream: string;
+	items_received: number;
+	/** The request's id; on a replay, the id of the original request. */
+	request_id: string;
+	/** True when the API had already accepted this Idempotency-Key and body: nothing was applied again. */
+	replayed: boolean;
+}
+
+/** How a batcher groups items into requests. */
+export interface BatcherOptions {
+	/** Items per request, at most 10,000 (default 500). */
+	maxItems?: number;
+	/** JSON bytes per request, at most 1,048,576 (default 900 KiB, leaving room under the API's 1 MB). */
+	maxBytes?: number;
+	/** Send what is buffered this long after the first item arrived (default 1000 ms). */
+	flushIntervalMs?: number;
+	/** Items held (buffered or being sent) before `add()` waits for room (default 10,000). */
+	maxBufferedItems?: number;
+	/** The field that identifies each item; also checked locally before an item is buffered. */
+	itemKey?: string;
+	/** Post to `/api/ingest/{stream}`. */
+	stream?: string;
+	/** Called for each batch the API accepted. */
+	onBatch?: (result: IngestResult, items: readonly object[]) => void;
+	/** Called for each batch that failed for good; `flush()` and `close()` reject with it too. */
+	onError?: (failure: BatchFailure) => void;
+}

@@ -1,0 +1,132 @@
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { LiveBadge } from "../components/status-badge";
+import { RateChart } from "../components/rate-chart";
+import { formatTime, preview } from "../format";
+import { useFocusOnChange, useInterval } from "../hooks";
+import { type LiveStatus, subscribe } from "../live-source";
+import { RateWindow } from "../rate-window";
+import { Link } from "../router";
+import type { StreamItem } from "../types";
+
+const SHOWN_ITEMS = 100;
+
+/** A stream's items as they change: a table, the seq, the connection state and the ingest rate. */
+export function StreamPage(props: { stream: string }) {
+	const [status, setStatus] = useState<LiveStatus>("connecting");
+	const [seq, setSeq] = useState<number | null>(null);
+	const [version, setVersion] = useState(0);
+	// Rows with a seq above this changed in the last update and are highlighted.
+	const [changedAfter, setChangedAfter] = useState(Number.POSITIVE_INFINITY);
+	const items = useRef(new Map<string, StreamItem>());
+	const rate = useRef(new RateWindow(60));
+	const [series, setSeries] = useState(() => rate.current.series());
+	const heading = useFocusOnChange<HTMLHeadingElement>(props.stream);
+
+	useEffect(() => {
+		document.title = `${props.stream} (live) · Data Sources`;
+		items.current = new Map();
+		rate.current = new RateWindow(60);
+		setSeq(null);
+		return subscribe(props.stream, {
+			onSnapshot(at, snapshot) {
+				items.current = new Map(snapshot.map((item) => [item.key, item]));
+				setSeq(at);
+				setChangedAfter(Number.POSITIVE_INFINITY);
+				setVersion((v) => v + 1);
+			},
+			onChanges(from, to, changed, removed) {
+				for (const key of removed) items.current.delete(key);
+				for (const item of changed) items.current.set(item.key, item);
+				rate.current.add(changed.length);
+				setSeries(rate.current.series());
+				setSeq(to);
+				setChangedAfter(from - 1);
+				setVersion((v) => v + 1);
+			},
+			onStatus: setStatus,
+		});
+	}, [props.stream]);
+	useInterval(() => setSeries(rate.current.series()), 1000);
+
+	const newest = useMemo(
+		() => [...items.current.values()].sort((a, b) => b.seq - a.seq).slice(0, SHOWN_ITEMS),
+		[version],
+	);
+	const count = items.current.size;
+
+	return (
+		<>
+			<p class="breadcrumb">
+				<Link href="/">← Data Sources</Link>
+			</p>
+			<div class="page-head">
+				<h1 ref={heading} tabIndex={-1}>
+					Stream <code>{props.stream}</code>
+				</h1>
+				<LiveBadge status={status} />
+			</div>
+			{status === "offline" && (
+				<p class="error" role="alert">
+					The stream cannot be read: it may not exist (a stream exists once a connector names it), or this browser is offline.
+				</p>
+			)}
+			<dl class="facts">
+				<div>
+					<dt>Current seq</dt>
+					<dd data-testid="seq">{seq ?? "—"}</dd>
+				</div>
+				<div>
+					<dt>Items</dt>
+					<dd>{count}</dd>
+				</div>
+			</dl>
+			<section aria-labelledby="rate-heading" class="panel">
+				<h2 id="rate-heading">Ingest rate</h2>
+				<RateChart series={series} />
+			</section>
+			<section aria-labelledby="items-heading" class="panel">
+				<h2 id="items-heading">Items</h2>
+				<p class="muted small">
+					{count > SHOWN_ITEMS ? `The ${SHOWN_ITEMS} most recently changed of ${count}, newest first.` : "Newest first."} Changed rows
+					are highlighted.
+				</p>
+				{seq !== null && count === 0 && <p class="muted">No items yet. Send some with a key of a connector of this stream.</p>}
+				{newest.length > 0 && (
+					<table class="responsive items">
+						<caption class="visually-hidden">Items of {props.stream}, most recently changed first</caption>
+						<thead>
+							<tr>
+								<th scope="col">Key</th>
+								<th scope="col">Seq</th>
+								<th scope="col">Updated</th>
+								<th scope="col">Value</th>
+							</tr>
+						</thead>
+						<tbody>
+							{newest.map((item) => (
+								<tr
+									key={`${item.key}:${item.seq}`}
+									class={item.seq > changedAfter ? "changed" : undefined}
+									data-item-key={item.key}
+								>
+									<th scope="row" data-label="Key">
+										<code class="break">{item.key}</code>
+									</th>
+									<td data-label="Seq" class="number">
+										{item.seq}
+									</td>
+									<td data-label="Updated">
+										<time dateTime={item.updated_at}>{formatTime(item.updated_at)}</time>
+									</td>
+									<td data-label="Value">
+										<code class="break">{preview(item.value)}</code>
+									</td>
+								</tr>
+							))}
+						</tbody>
+					</table>
+				)}
+			</section>
+		</>
+	);
+}
