@@ -1,11 +1,13 @@
-// `npm run bench:profile`: where the Worker's JavaScript spends its time under a 1-item ingest load,
+// `npm run bench:profile`: where the Worker's JavaScript spends its time under an ingest load (1 item per request; BENCH_PROFILE_ITEMS),
 // from a V8 CPU profile taken through wrangler's inspector. Native work (workerd's I/O, SQLite) is not in it.
 import { startServer, freePort } from "../scripts/dev-server.ts";
 import { runLoad } from "./lib/load.ts";
 import { benchStream } from "./lib/setup.ts";
+import { machine, writeSection } from "./lib/results.ts";
 import { fmt, table } from "./lib/stats.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ITEMS = Number(process.env.BENCH_PROFILE_ITEMS ?? 1);
 
 interface ProfileNode {
 	id: number;
@@ -60,7 +62,7 @@ try {
 		runLoad({
 			url: `${server.url}/api/ingest`,
 			headers: { "Content-Type": "application/json", Authorization: `Bearer ${target.key}` },
-			body: JSON.stringify({ id: "item-0", region: "North", revenue: 1200 }),
+			body: JSON.stringify(Array.from({ length: ITEMS }, (_, i) => ({ id: `item-${i}`, region: "North", revenue: 1200 + i }))),
 			connections: 10,
 			seconds,
 		});
@@ -89,11 +91,18 @@ try {
 		const fn = `${name} — ${origin(frame.url)}:${frame.lineNumber + 1}`;
 		functions.set(fn, (functions.get(fn) ?? 0) + ms);
 	}
-	const perRequest = (ms: number) => fmt((ms / result.total) * 1000, 1);
-	console.log(`\n${result.total} requests in ${SECONDS} s (${fmt(result.requestsPerSecond, 0)}/s); profile ${fmt(total, 0)} ms, of which not idle ${fmt(total - idle, 0)} ms.\n`);
-	console.log(table(["where (self time)", "ms", "µs per request"], [...busy].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([where, ms]) => [where, fmt(ms, 0), perRequest(ms)])));
-	console.log("");
-	console.log(table(["function (self time)", "ms", "µs per request"], [...functions].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([fn, ms]) => [fn, fmt(ms, 0), perRequest(ms)])));
+	const perRequest = (ms: number) => fmt((ms / result.total) * 1000, 0);
+	const body = [
+		"## Where the Worker's time goes (CPU profile)",
+		"",
+		`Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} by \`npm run bench:profile\`: a V8 CPU profile of the Worker's isolate (the Worker, its queue consumer and its Durable Objects run in it) taken through wrangler's inspector during ${SECONDS} s of ${ITEMS}-item ingests on 10 connections: ${result.total} requests (${fmt(result.requestsPerSecond, 0)}/s under the profiler). Self time only; time spent in workerd's native code outside the isolate (HTTP, the queue broker, SQLite) is not in it, and the profiler itself slows the isolate down, so read shares, not absolute speed.`,
+		"",
+		table(["where (self time)", "ms", "µs per request"], [...busy].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([where, ms]) => [where, fmt(ms, 0), perRequest(ms)])),
+		"",
+		table(["function (self time)", "ms", "µs per request"], [...functions].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([fn, ms]) => [fn, fmt(ms, 0), perRequest(ms)])),
+	].join("\n");
+	console.log(`\n${body}\n`);
+	writeSection("profile", body);
 } finally {
 	await server.stop();
 }

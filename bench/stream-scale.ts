@@ -143,7 +143,7 @@ try {
 			rows.map((row) => [row.size.toLocaleString("en-US"), fmt(row.snapshotMs / first.snapshotMs, 1), fmt(row.resumeMs / first.resumeMs, 1), fmt(row.socketSnapshotMs / first.socketSnapshotMs, 1)]),
 		),
 		"",
-		"Memory: workerd runs the Worker and every Durable Object of this server in one process and exposes no per-object heap figure, so the object's own memory cannot be isolated here; the last column is the resident memory of the server's workerd processes after each size was read (${fmt(baselineRss, 0)} MiB before the first stream was filled; an upper bound that includes SQLite's page cache and every earlier stream). The object keeps no items in memory: they live in its SQLite storage (the storage column, `ctx.storage.sql.databaseSize`), and a snapshot is built from SQLite's JSON text without parsing the items.",
+		`Memory: workerd runs the Worker and every Durable Object of this server in one process and exposes no per-object heap figure, so the object's own memory cannot be isolated here; the last column is the resident memory of the server's workerd processes after each size was read (${fmt(baselineRss, 0)} MiB before the first stream was filled; an upper bound that includes SQLite's page cache and every earlier stream). The object keeps no items in memory: they live in its SQLite storage (the storage column, \`ctx.storage.sql.databaseSize\`), and a snapshot is built from SQLite's JSON text without parsing the items.`,
 	].join("\n");
 	console.log(`\n${body}\n`);
 	writeSection("scale", body);
