@@ -1,7 +1,7 @@
 import { logError } from "../core/log";
 import { forgetFailedKeys } from "../ingest/idempotency";
 import { markFailed, recordOutcomes } from "../storage/connector-logs";
-import { storeDeadLetters } from "../storage/dead-letters";
+import { markReplayed, storeDeadLetters } from "../storage/dead-letters";
 import { streamStub } from "../streams/stub";
 import { IngestMessage } from "./messages";
 import { groupBy, logRecord } from "./outcomes";
@@ -30,7 +30,10 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
 			const envelope = envelopes.get(outcome.request_id);
 			return envelope ? [logRecord(envelope, outcome.status, outcome.error)] : [];
 		});
-		await recordOutcomes(env.DB, records.filter((record) => record.status !== "failed"));
+		const settled = records.filter((record) => record.status !== "failed");
+		await recordOutcomes(env.DB, settled);
+		// Their streams had decided them after all (a stale redelivery): nothing is left to replay.
+		await markReplayed(env.DB, settled.map((record) => record.request_id));
 		const failed = records.filter((record) => record.status === "failed");
 		await markFailed(env.DB, failed);
 		await forgetFailedKeys(env, failed);

@@ -87,6 +87,16 @@ describe("dead letters", () => {
 		expect((await snapshot(c.stream)).seq).toBe(2);
 	});
 
+	it("lists nothing to replay when a dead letter's request was applied after all", async () => {
+		const c = await connectorWithKey();
+		const messages = request(c, [{ v: 1 }]);
+		await consume(messages);
+		await deadLetter(messages);
+		expect((await logs(c.id))[0]?.status).toBe("processed");
+		expect(await data(await admin(`/dead-letters?connector_id=${c.id}`))).toEqual([]);
+		expect(await data(await admin(`/dead-letters?connector_id=${c.id}&pending=false`))).toHaveLength(1);
+	});
+
 	it("replays a split request from its dead-lettered part and the parts the stream kept", async () => {
 		const c = await connectorWithKey({ item_key: "id" });
 		const items = Array.from({ length: 3000 }, (_, i) => ({ id: `item-${i}`, pad: "p".repeat(60) }));
