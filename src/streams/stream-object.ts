@@ -263,14 +263,17 @@ export class StreamObject extends DurableObject<Env> {
 			.map(({ envelope, present, parts }) =>
 				logRecord(envelope, "failed", `Only ${present} of ${parts} parts arrived within ${timeoutMs / 1000} s.`),
 			);
+		// The log first: decided here, a request is never stale again, so a failed D1 write would leave it `queued` for good.
+		await markFailed(this.env.DB, records);
 		this.ctx.storage.transactionSync(() => {
 			for (const record of records) {
+				// A late part may have completed it while the log was written.
+				if (this.#ledger.decided(record.request_id)) continue;
 				this.#ledger.decide({ request_id: record.request_id, status: "failed", error: record.error }, now);
 				this.#ledger.releaseClaims(record.request_id);
 			}
 			this.#ledger.prune(now);
 		});
-		await markFailed(this.env.DB, records);
 		await forgetFailedKeys(this.env, records);
 		await this.#scheduleAlarm();
 	}
