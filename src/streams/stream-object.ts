@@ -263,8 +263,10 @@ export class StreamObject extends DurableObject<Env> {
 			.map(({ envelope, present, parts }) =>
 				logRecord(envelope, "failed", `Only ${present} of ${parts} parts arrived within ${timeoutMs / 1000} s.`),
 			);
-		// The log first: decided here, a request is never stale again, so a failed D1 write would leave it `queued` for good.
+		// Outside writes first: decided here, a request is never stale again, so a failed write after the decision
+		// would leave its log `queued`, or its Idempotency-Key answering replays at the edge, for good.
 		await markFailed(this.env.DB, records);
+		await forgetFailedKeys(this.env, records);
 		this.ctx.storage.transactionSync(() => {
 			for (const record of records) {
 				// A late part may have completed it while the log was written.
@@ -274,7 +276,6 @@ export class StreamObject extends DurableObject<Env> {
 			}
 			this.#ledger.prune(now);
 		});
-		await forgetFailedKeys(this.env, records);
 		await this.#scheduleAlarm();
 	}
 
