@@ -25,8 +25,8 @@ export function freePort(): Promise<number> {
 	});
 }
 
-/** Starts `node scripts/start.ts` (what `npm start` runs) and resolves once it serves this server's admin API. */
-export async function startServer(options: { vars?: Record<string, string> } = {}): Promise<RunningServer> {
+/** Starts `node scripts/start.ts` (what `npm start` runs) and resolves once it serves this server's admin API; `args` go to wrangler dev. */
+export async function startServer(options: { vars?: Record<string, string>; args?: string[] } = {}): Promise<RunningServer> {
 	// The free port is only free until wrangler binds it; another process may win that race, so try again.
 	let lastError: unknown;
 	for (let attempt = 0; attempt < 3; attempt++) {
@@ -39,13 +39,13 @@ export async function startServer(options: { vars?: Record<string, string> } = {
 	throw lastError;
 }
 
-async function launch(options: { vars?: Record<string, string> }): Promise<RunningServer> {
+async function launch(options: { vars?: Record<string, string>; args?: string[] }): Promise<RunningServer> {
 	const port = await freePort();
 	const adminToken = randomBytes(24).toString("base64url");
 	const state = mkdtempSync(path.join(tmpdir(), "datapool-state-"));
 	const output: string[] = [];
 	const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
-	const child: ChildProcess = spawn(process.execPath, ["scripts/start.ts", ...vars], {
+	const child: ChildProcess = spawn(process.execPath, ["scripts/start.ts", ...vars, ...(options.args ?? [])], {
 		cwd: path.resolve(import.meta.dirname, ".."),
 		env: { ...process.env, PORT: String(port), ADMIN_TOKEN: adminToken, DATAPOOL_PERSIST_DIR: state },
 		stdio: ["ignore", "pipe", "pipe"],

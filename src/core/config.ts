@@ -6,6 +6,9 @@ const blankToUndefined = (value: unknown) => (value === null || (typeof value ==
 const int = (fallback: number, min: number, max: number) =>
 	z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max)).catch(fallback);
 
+// Test-only switches: on only when the var is exactly "1", which wrangler.toml never sets.
+const flag = z.preprocess((value) => value === "1", z.boolean()).catch(false);
+
 const ConfigSchema = z.object({
 	AUTH_CACHE_TTL_SECONDS: int(30, 0, 60),
 	DEFAULT_RATE_LIMIT_REQUESTS: int(1000, 1, 1_000_000),
@@ -16,6 +19,11 @@ const ConfigSchema = z.object({
 	QUEUE_MAX_RETRIES: int(5, 0, 100),
 	CHANGELOG_MAX_ENTRIES: int(10_000, 1, 10_000_000),
 	CHANGELOG_MAX_AGE_SECONDS: int(86_400, 1, 30 * 86_400),
+	QUEUE_RETRY_MAX_DELAY_SECONDS: int(300, 0, 43_200),
+	/** Mounts /api/bench/* (the benchmark's floor routes). */
+	BENCH_ROUTES: flag,
+	/** Lets the admin arm injected faults in the consumer and the stream objects. */
+	FAULT_INJECTION: flag,
 });
 
 /** Tunables read from `[vars]`, with safe fallbacks when a value is missing or out of range. */

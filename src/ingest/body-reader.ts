@@ -43,13 +43,10 @@ export async function readLimitedBody(
 	if (body === null) return new Uint8Array(0);
 
 	const guard = { tripped: false };
-	let stream = body;
-	if (options.gzip) {
-		stream = stream
-			.pipeThrough(limitBytes(Math.max(limit, MAX_COMPRESSED_BYTES), guard))
-			.pipeThrough(new DecompressionStream("gzip"));
-	}
-	stream = stream.pipeThrough(limitBytes(limit, guard));
+	// Decoded bytes are counted in the read loop below; only gzip needs a stream stage (on the compressed side).
+	const stream = options.gzip
+		? body.pipeThrough(limitBytes(Math.max(limit, MAX_COMPRESSED_BYTES), guard)).pipeThrough(new DecompressionStream("gzip"))
+		: body;
 
 	const chunks: Uint8Array[] = [];
 	let total = 0;
@@ -58,8 +55,14 @@ export async function readLimitedBody(
 		for (;;) {
 			const { done, value } = await reader.read();
 			if (done) break;
-			chunks.push(value);
 			total += value.byteLength;
+			if (total > limit) {
+				guard.tripped = true;
+				// Stop the source (and a gzip bomb's decoder) instead of draining it.
+				reader.cancel().catch(() => {});
+				break;
+			}
+			chunks.push(value);
 		}
 	} catch {
 		if (guard.tripped) throw tooLarge(limit);
@@ -67,6 +70,9 @@ export async function readLimitedBody(
 	} finally {
 		reader.releaseLock();
 	}
+	if (guard.tripped) throw tooLarge(limit);
+	const [only] = chunks;
+	if (chunks.length === 1 && only) return only;
 	const out = new Uint8Array(total);
 	let offset = 0;
 	for (const chunk of chunks) {

@@ -4,7 +4,7 @@ import { createMiddleware } from "hono/factory";
 import { ingestKeys, type IngestPrincipal } from "../auth/ingest-auth";
 import { bearerToken } from "../auth/bearer";
 import { sha256Hex } from "../auth/secrets";
-import { log, logError } from "../core/log";
+import { logError } from "../core/log";
 import type { AppEnv } from "../http/context";
 import { ApiError, unauthorized } from "../http/errors";
 import { validationHook } from "../http/validation";
@@ -121,7 +121,6 @@ async function accept(c: IngestContext, attempt: Attempt, pathStream: string | n
 			}).catch((error: unknown) => logError("idempotency key not cached", error, { request_id: requestId })),
 		);
 	}
-	log("info", "ingest accepted", { request_id: requestId, connector_id: connector.id, items: itemsReceived });
 	return c.json({ success: true, data: accepted(connector.stream, itemsReceived, requestId) }, 202);
 }
 

@@ -2,6 +2,7 @@ import { config } from "../core/config";
 import { log, logError } from "../core/log";
 import { forgetFailedKeys } from "../ingest/idempotency";
 import { type LogRecord, recordOutcomes } from "../storage/connector-logs";
+import type { Fault } from "../streams/fault-switch";
 import { streamStub } from "../streams/stub";
 import { IngestMessage } from "./messages";
 import { groupBy, logRecord, retryDelaySeconds } from "./outcomes";
@@ -18,7 +19,7 @@ interface Delivery {
  * last failed attempt records the error, and the message goes to the dead-letter queue.
  */
 export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-	const maxRetries = config(env).QUEUE_MAX_RETRIES;
+	const { QUEUE_MAX_RETRIES: maxRetries, QUEUE_RETRY_MAX_DELAY_SECONDS: maxDelay, FAULT_INJECTION: injectFaults } = config(env);
 	const deliveries: Delivery[] = [];
 	for (const message of batch.messages) {
 		const parsed = IngestMessage.safeParse(message.body);
@@ -35,16 +36,21 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 	const settled: LogRecord[] = [];
 	const decided: Delivery[] = [];
 	const failed: Delivery[] = [];
+	const faults: Fault[] = [];
 	await Promise.all(
 		[...groupBy(deliveries, (delivery) => delivery.body.stream)].map(async ([stream, group]) => {
 			try {
-				const outcomes = await streamStub(env, stream).applyMessages(group.map((delivery) => delivery.body));
+				const stub = streamStub(env, stream);
+				const fault = injectFaults ? await stub.takeFault("consumer") : null;
+				const outcomes = await stub.applyMessages(group.map((delivery) => delivery.body));
 				const envelopes = new Map(group.map((delivery) => [delivery.body.request_id, delivery.body]));
 				for (const outcome of outcomes) {
 					const envelope = envelopes.get(outcome.request_id);
 					if (envelope) settled.push(logRecord(envelope, outcome.status, outcome.error));
 				}
-				decided.push(...group);
+				if (fault?.kind === "redeliver") failed.push(...group);
+				else decided.push(...group);
+				if (fault) faults.push(fault);
 			} catch (error) {
 				const reason = error instanceof Error ? error.message : String(error);
 				logError("stream apply failed; messages will be retried", error, { stream, messages: group.length });
@@ -67,7 +73,9 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 		logError("connector logs not written; batch will be redelivered", error, { messages: decided.length });
 		failed.push(...decided.splice(0));
 	}
+	// After the streams applied and the logs were written: the whole batch comes again, as after a crash.
+	if (faults.some((fault) => fault.kind === "throw")) throw new Error("Injected fault: the consumer failed before acking.");
 	for (const { message } of decided) message.ack();
-	for (const { message } of failed) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+	for (const { message } of failed) message.retry({ delaySeconds: retryDelaySeconds(message.attempts, maxDelay) });
 	log("info", "queue batch consumed", { messages: batch.messages.length, acked: decided.length, retried: failed.length });
 }

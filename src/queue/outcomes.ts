@@ -27,7 +27,7 @@ export function groupBy<T>(values: T[], keyOf: (value: T) => string): Map<string
 	return groups;
 }
 
-/** Retry delay for a failed delivery: exponential from 2 s, capped at 5 minutes. */
-export function retryDelaySeconds(attempts: number): number {
-	return Math.min(300, 2 ** Math.max(1, attempts));
+/** Retry delay for a failed delivery: exponential from 2 s, capped at `maxSeconds` (QUEUE_RETRY_MAX_DELAY_SECONDS, 5 minutes). */
+export function retryDelaySeconds(attempts: number, maxSeconds = 300): number {
+	return Math.min(maxSeconds, 2 ** Math.max(1, attempts));
 }

@@ -2,6 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import { type BucketState, type RateDecision, type RateLimit, takeToken } from "./token-bucket";
 
 const STATE_KEY = "bucket";
+// A storage commit per request was most of the limiter's cost; state is written at most this often instead.
+const FLUSH_MS = 1000;
 
 /**
  * One object per connector holding its token bucket: an exact, per-connector
@@ -10,6 +12,7 @@ const STATE_KEY = "bucket";
 export class RateLimiter extends DurableObject<Env> {
 	#state: BucketState | undefined;
 	#loaded = false;
+	#flush: ReturnType<typeof setTimeout> | undefined;
 
 	/** Takes one token; the limit travels with the call so a PATCHed connector applies at once. */
 	async take(limit: RateLimit, now = Date.now()): Promise<Omit<RateDecision, "state">> {
@@ -19,8 +22,20 @@ export class RateLimiter extends DurableObject<Env> {
 		}
 		const { state, ...decision } = takeToken(this.#state, limit, now);
 		this.#state = state;
-		// Persisted so an evicted object does not hand out a fresh bucket; unconfirmed so the answer does not wait for the write.
-		void this.ctx.storage.put(STATE_KEY, state, { allowUnconfirmed: true });
+		this.#scheduleFlush();
 		return decision;
+	}
+
+	/**
+	 * Persists the bucket within FLUSH_MS of a take, so an evicted object does not hand out
+	 * a fresh bucket. An object reset before its flush forgets at most FLUSH_MS of takes:
+	 * that many extra requests may pass, the price of not writing once per request.
+	 */
+	#scheduleFlush(): void {
+		if (this.#flush !== undefined) return;
+		this.#flush = setTimeout(() => {
+			this.#flush = undefined;
+			if (this.#state) void this.ctx.storage.put(STATE_KEY, this.#state);
+		}, FLUSH_MS);
 	}
 }

@@ -104,3 +104,13 @@ export async function purgeLogs(db: D1Database, before: string): Promise<number>
 	const result = await db.prepare("DELETE FROM connector_logs WHERE received_at < ?").bind(before).run();
 	return result.meta.changes;
 }
+
+/** Rewrites the outcome of requests that were replayed, unless their entry already ended well. */
+export async function recordReplays(db: D1Database, outcomes: { request_id: string; status: LogStatus; error: string | null }[]): Promise<void> {
+	if (outcomes.length === 0) return;
+	const now = new Date().toISOString();
+	const update = db.prepare(
+		"UPDATE connector_logs SET status = ?, error = ?, updated_at = ? WHERE request_id = ? AND status IN ('queued', 'failed')",
+	);
+	await db.batch(outcomes.map((outcome) => update.bind(outcome.status, outcome.error, now, outcome.request_id)));
+}

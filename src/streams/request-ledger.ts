@@ -35,7 +35,11 @@ export class RequestLedger {
 		return row ? { request_id: requestId, status: row.outcome, error: row.error } : null;
 	}
 
-	/** Records a request's outcome (and forgets its parts). */
+	/**
+	 * Records a request's outcome. A decided request's parts are forgotten, except a
+	 * failed one's: they are kept for the dedupe window, so that replaying its dead
+	 * letters finds the parts that did arrive.
+	 */
 	decide(outcome: RequestOutcome & { status: Outcome }, now: number): void {
 		this.sql.exec(
 			"INSERT OR REPLACE INTO requests (request_id, outcome, error, decided_at) VALUES (?, ?, ?, ?)",
@@ -44,7 +48,33 @@ export class RequestLedger {
 			outcome.error,
 			now,
 		);
-		this.sql.exec("DELETE FROM parts WHERE request_id = ?", outcome.request_id);
+		if (outcome.status !== "failed") this.sql.exec("DELETE FROM parts WHERE request_id = ?", outcome.request_id);
+	}
+
+	/** Keeps a message of a failed request (a single part too) with its siblings, for a replay. */
+	keepPart(message: IngestMessage, now: number): void {
+		const { part, parts, body, ...envelope } = message;
+		this.sql.exec(
+			"INSERT OR IGNORE INTO parts (request_id, part, parts, envelope, body, arrived_at) VALUES (?, ?, ?, ?, ?, ?)",
+			message.request_id,
+			part,
+			parts,
+			JSON.stringify(envelope),
+			body,
+			now,
+		);
+	}
+
+	/** What the stream holds of a request's parts: how many of how many, and the envelope they carry. */
+	heldParts(requestId: string): { present: number; parts: number; envelope: RequestEnvelope } | null {
+		const row = this.sql
+			.exec<{ present: number; parts: number | null; envelope: string | null }>(
+				"SELECT COUNT(*) AS present, MAX(parts) AS parts, MIN(envelope) AS envelope FROM parts WHERE request_id = ?",
+				requestId,
+			)
+			.one();
+		if (row.parts === null || row.envelope === null) return null;
+		return { present: row.present, parts: row.parts, envelope: JSON.parse(row.envelope) as RequestEnvelope };
 	}
 
 	/** Forgets that a request failed, so a replay of its messages is applied. */
@@ -119,11 +149,12 @@ export class RequestLedger {
 		this.sql.exec("DELETE FROM idempotency WHERE request_id = ?", requestId);
 	}
 
-	/** Requests whose parts have waited longer than `timeoutMs`, with their envelope. */
+	/** Undecided requests whose parts have waited longer than `timeoutMs`, with their envelope. */
 	staleRequests(now: number, timeoutMs: number): { envelope: RequestEnvelope; present: number; parts: number }[] {
 		return this.sql
 			.exec<{ envelope: string; present: number; parts: number }>(
 				`SELECT MIN(envelope) AS envelope, COUNT(*) AS present, MAX(parts) AS parts FROM parts
+				 WHERE request_id NOT IN (SELECT request_id FROM requests)
 				 GROUP BY request_id HAVING MIN(arrived_at) <= ?`,
 				now - timeoutMs,
 			)
@@ -131,8 +162,12 @@ export class RequestLedger {
 			.map((row) => ({ envelope: JSON.parse(row.envelope) as RequestEnvelope, present: row.present, parts: row.parts }));
 	}
 
-	/** Drops decisions and claims older than the dedupe window. */
+	/** Drops decisions (with the parts kept for failed ones) and claims older than the dedupe window. */
 	prune(now: number): void {
+		this.sql.exec(
+			"DELETE FROM parts WHERE request_id IN (SELECT request_id FROM requests WHERE decided_at <= ?)",
+			now - DEDUPE_WINDOW_MS,
+		);
 		this.sql.exec("DELETE FROM requests WHERE decided_at <= ?", now - DEDUPE_WINDOW_MS);
 		this.sql.exec("DELETE FROM idempotency WHERE created_at <= ?", now - DEDUPE_WINDOW_MS);
 	}
@@ -141,7 +176,8 @@ export class RequestLedger {
 	nextExpiry(timeoutMs: number): number | null {
 		const row = this.sql
 			.exec<{ parts: number | null; requests: number | null; claims: number | null }>(
-				`SELECT (SELECT MIN(arrived_at) FROM parts) AS parts, (SELECT MIN(decided_at) FROM requests) AS requests,
+				`SELECT (SELECT MIN(arrived_at) FROM parts WHERE request_id NOT IN (SELECT request_id FROM requests)) AS parts,
+				        (SELECT MIN(decided_at) FROM requests) AS requests,
 				        (SELECT MIN(created_at) FROM idempotency) AS claims`,
 			)
 			.one();

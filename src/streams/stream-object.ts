@@ -1,21 +1,25 @@
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../core/config";
-import { logError } from "../core/log";
-import { ApiError } from "../http/errors";
-import { parsePayload } from "../ingest/payload";
 import type { IngestMessage, RequestEnvelope } from "../queue/messages";
 import { markFailed } from "../storage/connector-logs";
 import { logRecord } from "../queue/outcomes";
 import { forgetFailedKeys } from "../ingest/idempotency";
 import { Changelog } from "./changelog";
+import { type Fault, FaultSwitch } from "./fault-switch";
 import { ItemBatch } from "./item-batch";
 import { ItemReader, type ReadRequest, type StreamRead } from "./item-reader";
 import { RendererHub, catchUpFrames } from "./renderers";
+import { type DecidedOutcome, applyIsolated } from "./request-apply";
 import { type ClaimResult, type Outcome, type RequestOutcome, RequestLedger } from "./request-ledger";
 import { migrate } from "./sql-schema";
 import { z } from "zod";
 
-type DecidedOutcome = RequestOutcome & { status: Outcome };
+/** What a replay did to one request: applied again (its new outcome), or why not. */
+export interface ReplayResult {
+	request_id: string;
+	status: Outcome | "not_failed" | "incomplete" | "not_found";
+	error: string | null;
+}
 
 const SocketQuery = z.object({
 	since: z.coerce.number().int().min(0).optional(),
@@ -40,6 +44,7 @@ export class StreamObject extends DurableObject<Env> {
 	readonly #reader: ItemReader;
 	readonly #changelog: Changelog;
 	readonly #renderers: RendererHub;
+	readonly #faults: FaultSwitch;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -48,6 +53,7 @@ export class StreamObject extends DurableObject<Env> {
 		this.#reader = new ItemReader(ctx.storage.sql);
 		this.#changelog = new Changelog(ctx.storage.sql);
 		this.#renderers = new RendererHub(ctx);
+		this.#faults = new FaultSwitch(ctx.storage);
 	}
 
 	/**
@@ -92,6 +98,11 @@ export class StreamObject extends DurableObject<Env> {
 		return this.#reader.read(request);
 	}
 
+	/** Bytes of SQLite storage the object uses (for the scale benchmark). */
+	async storageBytes(): Promise<number> {
+		return this.ctx.storage.sql.databaseSize;
+	}
+
 	/** Claims an idempotency key for a request (see RequestLedger.claim). */
 	async claimIdempotencyKey(input: ClaimInput): Promise<ClaimResult> {
 		const result = this.#ledger.claim(input, Date.now());
@@ -105,15 +116,18 @@ export class StreamObject extends DurableObject<Env> {
 	 * at most once in 24 h whatever the number of deliveries.
 	 */
 	async applyMessages(messages: IngestMessage[]): Promise<RequestOutcome[]> {
+		const fault = await this.#takeFault("apply");
+		if (fault?.kind === "throw") throw new Error("Injected fault: the stream failed before applying.");
+		if (fault?.kind === "slow") await scheduler.wait(fault.delay_ms);
 		const now = Date.now();
 		const outcomes = new Map<string, RequestOutcome>();
-		const settings = config(this.env);
-		const changes = this.ctx.storage.transactionSync(() => {
-			const batch = new ItemBatch(this.ctx.storage.sql, now);
+		await this.#commit(now, (batch) => {
 			for (const message of messages) {
 				const id = message.request_id;
 				const decided = this.#ledger.decided(id);
 				if (decided) {
+					// A late part of a failed request joins its siblings, for a replay.
+					if (decided.status === "failed") this.#ledger.keepPart(message, now);
 					outcomes.set(id, decided);
 					continue;
 				}
@@ -122,11 +136,64 @@ export class StreamObject extends DurableObject<Env> {
 					continue;
 				}
 				const text = message.parts === 1 ? message.body : this.#ledger.assemble(id);
-				const outcome = this.#applyIsolated(batch, message, text, now);
-				this.#ledger.decide(outcome, now);
-				if (outcome.status === "failed") this.#ledger.releaseClaims(id);
+				const outcome = this.#decide(batch, message, text, now);
+				if (outcome.status === "failed") this.#ledger.keepPart(message, now);
 				outcomes.set(id, outcome);
+				// The writes so far are in the open transaction: the reset throws them away with it.
+				if (fault?.kind === "abort") this.ctx.abort("Injected fault: the object was reset mid-batch.");
 			}
+		});
+		if (fault?.kind === "lost_reply") throw new Error("Injected fault: the batch was applied but the reply was lost.");
+		return [...outcomes.values()];
+	}
+
+	/**
+	 * Applies failed requests again (an admin's replay of dead letters): `messages` are
+	 * the dead letters kept in D1; the parts that did reach the stream were kept in it.
+	 * A request is applied only if it failed and all its parts are now at hand; one
+	 * decided otherwise is left as it was.
+	 */
+	async replayRequests(requestIds: string[], messages: IngestMessage[]): Promise<ReplayResult[]> {
+		const now = Date.now();
+		const results: ReplayResult[] = [];
+		await this.#commit(now, (batch) => {
+			for (const id of requestIds) {
+				const decided = this.#ledger.decided(id);
+				if (decided && decided.status !== "failed") {
+					results.push({ request_id: id, status: "not_failed", error: `Already ${decided.status}.` });
+					continue;
+				}
+				for (const message of messages) if (message.request_id === id) this.#ledger.keepPart(message, now);
+				const held = this.#ledger.heldParts(id);
+				if (!held) {
+					results.push({ request_id: id, status: "not_found", error: "Neither the stream nor the dead letters hold this request." });
+					continue;
+				}
+				if (held.present < held.parts) {
+					results.push({ request_id: id, status: "incomplete", error: `Only ${held.present} of ${held.parts} parts are kept.` });
+					continue;
+				}
+				this.#ledger.forgetFailure(id);
+				results.push(this.#decide(batch, held.envelope, this.#ledger.assemble(id), now));
+			}
+		});
+		return results;
+	}
+
+	/** Decides a complete request and records the outcome; a failure releases its idempotency keys. */
+	#decide(batch: ItemBatch, envelope: RequestEnvelope, text: string, now: number): DecidedOutcome {
+		const outcome = applyIsolated(this.ctx.storage, this.#ledger, batch, envelope, text, now);
+		this.#ledger.decide(outcome, now);
+		if (outcome.status === "failed") this.#ledger.releaseClaims(envelope.request_id);
+		return outcome;
+	}
+
+	/** Runs `write` and the batch's bookkeeping in one transaction, then tells the renderers. */
+	async #commit(now: number, write: (batch: ItemBatch) => void): Promise<void> {
+		const settings = config(this.env);
+		const changes = this.ctx.storage.transactionSync(() => {
+			const batch = new ItemBatch(this.ctx.storage.sql, now);
+			write(batch);
 			const applied = batch.finish(settings.MAX_ITEMS_PER_STREAM);
 			this.#changelog.prune(
 				applied.to,
@@ -138,68 +205,33 @@ export class StreamObject extends DurableObject<Env> {
 		// Sent in the same call that committed the writes: no renderer sees a change that was not saved.
 		this.#renderers.broadcast(changes);
 		await this.#scheduleAlarm();
-		return [...outcomes.values()];
 	}
 
-	/**
-	 * Applies one request inside a savepoint (a nested transactionSync): if its writes
-	 * throw, only they are undone and the request fails, instead of the whole delivery
-	 * being retried until it is dead-lettered with every innocent request in it.
-	 */
-	#applyIsolated(batch: ItemBatch, envelope: RequestEnvelope, text: string, now: number): DecidedOutcome {
-		const mark = batch.mark();
-		try {
-			return this.ctx.storage.transactionSync(() => this.#applyRequest(batch, envelope, text, now));
-		} catch (error) {
-			batch.rollback(mark);
-			logError("request could not be applied", error, { request_id: envelope.request_id });
-			const reason = error instanceof Error ? error.message : String(error);
-			return { request_id: envelope.request_id, status: "failed", error: `The stream could not apply it: ${reason}` };
-		}
+	/** Arms an injected fault (test servers only, FAULT_INJECTION="1"); returns every fault armed. */
+	async armFault(fault: Fault): Promise<Fault[]> {
+		if (!config(this.env).FAULT_INJECTION) throw new Error("Fault injection is off.");
+		return this.#faults.arm(fault);
 	}
 
-	/** Decides one complete request: parse, idempotency, then last-writer-wins writes. */
-	#applyRequest(
-		batch: ItemBatch,
-		envelope: RequestEnvelope,
-		text: string,
-		now: number,
-	): DecidedOutcome {
-		const id = envelope.request_id;
-		let items;
-		try {
-			items = parsePayload(text, envelope.format, envelope.item_key);
-		} catch (error) {
-			const message = error instanceof ApiError ? error.message : "The body could not be parsed.";
-			return { request_id: id, status: "failed", error: `Invalid queued payload: ${message}` };
-		}
-		if (items.length !== envelope.items_received) {
-			return { request_id: id, status: "failed", error: "The queued payload does not match the accepted request." };
-		}
-		if (envelope.idempotency_key !== null && envelope.body_hash !== null) {
-			const claim = this.#ledger.claim(
-				{
-					connectorId: envelope.connector_id,
-					key: envelope.idempotency_key,
-					bodyHash: envelope.body_hash,
-					requestId: id,
-					itemsReceived: envelope.items_received,
-				},
-				now,
-			);
-			if (claim.status === "replay") {
-				return { request_id: id, status: "duplicate", error: `Idempotency-Key already applied by ${claim.request_id}.` };
-			}
-			if (claim.status === "conflict") {
-				return {
-					request_id: id,
-					status: "rejected",
-					error: `Idempotency-Key already used by ${claim.request_id} with a different body.`,
-				};
-			}
-		}
-		batch.write(items, { at: envelope.received_at, requestId: id });
-		return { request_id: id, status: "processed", error: null };
+	/** The faults armed (test servers only). */
+	async listFaults(): Promise<Fault[]> {
+		if (!config(this.env).FAULT_INJECTION) throw new Error("Fault injection is off.");
+		return this.#faults.list();
+	}
+
+	/** Disarms every fault (test servers only). */
+	async clearFaults(): Promise<void> {
+		if (!config(this.env).FAULT_INJECTION) throw new Error("Fault injection is off.");
+		await this.#faults.clear();
+	}
+
+	/** Takes one strike of a fault armed at `site`; always null in production. */
+	async takeFault(site: Fault["site"]): Promise<Fault | null> {
+		return this.#takeFault(site);
+	}
+
+	async #takeFault(site: Fault["site"]): Promise<Fault | null> {
+		return config(this.env).FAULT_INJECTION ? this.#faults.take(site) : null;
 	}
 
 	/**
@@ -231,15 +263,19 @@ export class StreamObject extends DurableObject<Env> {
 			.map(({ envelope, present, parts }) =>
 				logRecord(envelope, "failed", `Only ${present} of ${parts} parts arrived within ${timeoutMs / 1000} s.`),
 			);
+		// Outside writes first: decided here, a request is never stale again, so a failed write after the decision
+		// would leave its log `queued`, or its Idempotency-Key answering replays at the edge, for good.
+		await markFailed(this.env.DB, records);
+		await forgetFailedKeys(this.env, records);
 		this.ctx.storage.transactionSync(() => {
 			for (const record of records) {
+				// A late part may have completed it while the log was written.
+				if (this.#ledger.decided(record.request_id)) continue;
 				this.#ledger.decide({ request_id: record.request_id, status: "failed", error: record.error }, now);
 				this.#ledger.releaseClaims(record.request_id);
 			}
 			this.#ledger.prune(now);
 		});
-		await markFailed(this.env.DB, records);
-		await forgetFailedKeys(this.env, records);
 		await this.#scheduleAlarm();
 	}
 

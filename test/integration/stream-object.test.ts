@@ -118,6 +118,28 @@ describe("stream Durable Object", () => {
 		expect(entries[0]).toMatchObject({ request_id: parts[0]?.request_id, status: "failed" });
 	});
 
+	it("times out a split request only once its log says failed: a D1 outage during the alarm leaves it to the next one", async () => {
+		const c = await connectorWithKey();
+		const text = JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ i, pad: "x".repeat(80) })));
+		const parts = messages(c, text, { items: 2000 });
+		const id = parts[0]?.request_id as string;
+		const stub = streamStub(env, c.stream);
+		await stub.applyMessages(parts.slice(1));
+		await runInDurableObject(stub, async (instance: StreamObject, state) => {
+			state.storage.sql.exec("UPDATE parts SET arrived_at = arrived_at - ?", 3_600_000);
+			const decided = () => state.storage.sql.exec("SELECT request_id FROM requests WHERE request_id = ?", id).toArray().length;
+			const real = (instance as unknown as { env: Env }).env;
+			const down = { prepare: () => ({ bind: () => ({}) }), batch: async () => Promise.reject(new Error("D1 down")) };
+			(instance as unknown as { env: Env }).env = { ...real, DB: down as unknown as D1Database };
+			await expect(instance.alarm()).rejects.toThrow("D1 down");
+			expect(decided()).toBe(0);
+			(instance as unknown as { env: Env }).env = real;
+			await instance.alarm();
+			expect(decided()).toBe(1);
+		});
+		expect((await logs(c.id))[0]).toMatchObject({ request_id: id, status: "failed", error: expect.stringContaining("parts arrived") });
+	});
+
 	it("fails only the request whose writes throw, not the rest of its delivery", async () => {
 		const c = await connectorWithKey({ item_key: "id" });
 		const good = messages(c, JSON.stringify([{ id: "ok" }]), { itemKey: "id", items: 1 });

@@ -3,10 +3,15 @@ import { groupBy, retryDelaySeconds } from "../../src/queue/outcomes";
 
 describe("retryDelaySeconds", () => {
 	it("doubles from 2 s and stops at 5 minutes", () => {
-		expect([1, 2, 3, 4, 5, 6].map(retryDelaySeconds)).toEqual([2, 4, 8, 16, 32, 64]);
+		expect([1, 2, 3, 4, 5, 6].map((attempts) => retryDelaySeconds(attempts))).toEqual([2, 4, 8, 16, 32, 64]);
 		expect(retryDelaySeconds(9)).toBe(300);
 		expect(retryDelaySeconds(50)).toBe(300);
 		expect(retryDelaySeconds(0)).toBe(2);
+	});
+
+	it("stops at the configured cap instead", () => {
+		expect([1, 2, 3].map((attempts) => retryDelaySeconds(attempts, 3))).toEqual([2, 3, 3]);
+		expect(retryDelaySeconds(4, 0)).toBe(0);
 	});
 });
 

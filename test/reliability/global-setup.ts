@@ -1,0 +1,20 @@
+import type { TestProject } from "vitest/node";
+import { startServer } from "../../scripts/dev-server.ts";
+
+declare module "vitest" {
+	export interface ProvidedContext {
+		serverUrl: string;
+		adminToken: string;
+	}
+}
+
+/**
+ * One `npm start` server for the suite, with the test-only switches on: faults can be
+ * armed, and retries back off by at most 1 s so that a dead letter takes seconds, not minutes.
+ */
+export default async function setup(project: TestProject) {
+	const server = await startServer({ vars: { FAULT_INJECTION: "1", QUEUE_RETRY_MAX_DELAY_SECONDS: "1" } });
+	project.provide("serverUrl", server.url);
+	project.provide("adminToken", server.adminToken);
+	return () => server.stop();
+}
