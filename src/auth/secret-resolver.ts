@@ -25,24 +25,30 @@ export function secretResolver<G extends Grant>(
 	format: RegExp,
 	lookup: (db: D1Database, hash: string) => Promise<G | null>,
 ): SecretResolver<G> {
-	const cache = new TtlCache<G | null>();
+	const known = new TtlCache<G>();
+	// Unknown secrets get a cache of their own, so a flood of forged ones cannot push real ones out.
+	const unknown = new TtlCache<true>();
 	return {
 		async resolve(env, secret) {
 			if (secret === null || !format.test(secret)) return null;
 			const hash = await sha256Hex(secret);
-			const cached = cache.get(hash);
+			const cached = known.get(hash);
 			if (cached !== undefined) return cached;
+			if (unknown.get(hash)) return null;
 			const found = await lookup(env.DB, hash);
 			// The index lookup can only leak timing about the hash, never the secret; the final check is constant-time anyway.
 			const grant = found && digestsEqual(found.hash, hash) ? found : null;
-			cache.set(hash, grant, config(env).AUTH_CACHE_TTL_SECONDS * 1000);
+			const ttlMs = config(env).AUTH_CACHE_TTL_SECONDS * 1000;
+			if (grant) known.set(hash, grant, ttlMs);
+			else unknown.set(hash, true, ttlMs);
 			return grant;
 		},
 		forget(hash) {
-			cache.delete(hash);
+			known.delete(hash);
+			unknown.delete(hash);
 		},
 		forgetWhere(predicate) {
-			cache.deleteWhere((grant) => grant !== null && predicate(grant));
+			known.deleteWhere(predicate);
 		},
 	};
 }
