@@ -84,21 +84,12 @@ export class RequestLedger {
 
 	/** Stores one part (a redelivered part is ignored) and says whether the request is now complete. */
 	addPart(message: IngestMessage, now: number): boolean {
-		const { part, parts, body, ...envelope } = message;
-		if (parts === 1) return true;
-		this.sql.exec(
-			"INSERT OR IGNORE INTO parts (request_id, part, parts, envelope, body, arrived_at) VALUES (?, ?, ?, ?, ?, ?)",
-			message.request_id,
-			part,
-			parts,
-			JSON.stringify(envelope),
-			body,
-			now,
-		);
+		if (message.parts === 1) return true;
+		this.keepPart(message, now);
 		const { present } = this.sql
 			.exec<{ present: number }>("SELECT COUNT(*) AS present FROM parts WHERE request_id = ?", message.request_id)
 			.one();
-		return present === parts;
+		return present === message.parts;
 	}
 
 	/** The whole body of a complete multi-part request, its pieces joined in order. */

@@ -9,7 +9,7 @@ import {
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { newRequestId } from "../../src/core/ids";
-import { toMessages } from "../../src/ingest/enqueue";
+import { queuedRequest } from "../queued-request";
 import worker from "../../src/index";
 import type { IngestMessage } from "../../src/queue/messages";
 import type { StreamObject } from "../../src/streams/stream-object";
@@ -20,30 +20,6 @@ interface Replayed {
 	request_id: string;
 	status: string;
 	error: string | null;
-}
-
-/** The queue messages of one accepted request, as the edge queues them. */
-function request(
-	c: { id: string; stream: string },
-	items: unknown[],
-	options: { itemKey?: string; idempotencyKey?: string } = {},
-): IngestMessage[] {
-	const receivedAt = Date.now();
-	return toMessages(
-		{
-			v: 1,
-			request_id: newRequestId(receivedAt),
-			connector_id: c.id,
-			stream: c.stream,
-			received_at: receivedAt,
-			items_received: items.length,
-			idempotency_key: options.idempotencyKey ?? null,
-			body_hash: options.idempotencyKey ? "a".repeat(64) : null,
-			item_key: options.itemKey ?? null,
-			format: "json",
-		},
-		JSON.stringify(items),
-	).map((message) => message.body);
 }
 
 let ids = 0;
@@ -64,7 +40,7 @@ async function replay(body: unknown): Promise<Replayed[]> {
 describe("dead letters", () => {
 	it("are kept in D1 and listed until a replay applies them once", async () => {
 		const c = await connectorWithKey({ item_key: "id" });
-		const messages = request(c, [{ id: "a", v: 1 }, { id: "b", v: 1 }], { itemKey: "id" });
+		const messages = queuedRequest(c, [{ id: "a", v: 1 }, { id: "b", v: 1 }], { itemKey: "id" });
 		const id = messages[0]?.request_id as string;
 		await deadLetter(messages);
 		expect((await logs(c.id))[0]).toMatchObject({ request_id: id, status: "failed" });
@@ -89,7 +65,7 @@ describe("dead letters", () => {
 
 	it("lists nothing to replay when a dead letter's request was applied after all", async () => {
 		const c = await connectorWithKey();
-		const messages = request(c, [{ v: 1 }]);
+		const messages = queuedRequest(c, [{ v: 1 }]);
 		await consume(messages);
 		await deadLetter(messages);
 		expect((await logs(c.id))[0]?.status).toBe("processed");
@@ -100,7 +76,7 @@ describe("dead letters", () => {
 	it("replays a split request from its dead-lettered part and the parts the stream kept", async () => {
 		const c = await connectorWithKey({ item_key: "id" });
 		const items = Array.from({ length: 3000 }, (_, i) => ({ id: `item-${i}`, pad: "p".repeat(60) }));
-		const [first, ...others] = request(c, items, { itemKey: "id" });
+		const [first, ...others] = queuedRequest(c, items, { itemKey: "id" });
 		if (!first) throw new Error("no parts");
 		expect(others.length).toBeGreaterThan(0);
 		await consume(others);
@@ -117,7 +93,7 @@ describe("dead letters", () => {
 
 	it("reports a request whose parts are not all at hand as incomplete, and leaves it failed", async () => {
 		const c = await connectorWithKey();
-		const parts = request(c, Array.from({ length: 3000 }, (_, i) => ({ i, pad: "p".repeat(60) })));
+		const parts = queuedRequest(c, Array.from({ length: 3000 }, (_, i) => ({ i, pad: "p".repeat(60) })));
 		const [first, second] = parts;
 		if (!first || !second) throw new Error("no parts");
 		await deadLetter([first]);
@@ -136,7 +112,7 @@ describe("dead letters", () => {
 		await runInDurableObject(stub, (_instance: StreamObject, state) => {
 			state.storage.sql.exec("CREATE TRIGGER refuse BEFORE INSERT ON items BEGIN SELECT RAISE(ABORT, 'disk full'); END");
 		});
-		const messages = request(c, [{ id: "x" }], { itemKey: "id" });
+		const messages = queuedRequest(c, [{ id: "x" }], { itemKey: "id" });
 		await consume(messages);
 		expect((await logs(c.id))[0]).toMatchObject({ status: "failed", error: expect.stringContaining("disk full") });
 		await runInDurableObject(stub, (_instance: StreamObject, state) => state.storage.sql.exec("DROP TRIGGER refuse"));
@@ -148,10 +124,10 @@ describe("dead letters", () => {
 
 	it("never applies an Idempotency-Key twice: a replay after the client's own retry is a duplicate", async () => {
 		const c = await connectorWithKey();
-		const original = request(c, [{ v: 1 }], { idempotencyKey: "order-1" });
+		const original = queuedRequest(c, [{ v: 1 }], { idempotencyKey: "order-1" });
 		await deadLetter(original);
 		// The failure released the key; the client retried with it and that retry was applied.
-		const retry = request(c, [{ v: 1 }], { idempotencyKey: "order-1" });
+		const retry = queuedRequest(c, [{ v: 1 }], { idempotencyKey: "order-1" });
 		await consume(retry);
 		const [result] = await replay({ request_ids: [original[0]?.request_id] });
 		expect(result).toMatchObject({ status: "duplicate", error: expect.stringContaining(retry[0]?.request_id as string) });
@@ -160,7 +136,7 @@ describe("dead letters", () => {
 
 	it("says which ids it does not know or that did not fail, and validates its input", async () => {
 		const c = await connectorWithKey();
-		const done = request(c, [{ v: 1 }]);
+		const done = queuedRequest(c, [{ v: 1 }]);
 		await consume(done);
 		const unknown = newRequestId();
 		expect(await replay({ request_ids: [unknown, done[0]?.request_id] })).toEqual([
@@ -176,7 +152,7 @@ describe("dead letters", () => {
 
 	it("keeps a failed request's parts in the stream for 24 h, then forgets them with the decision", async () => {
 		const c = await connectorWithKey();
-		const [first, ...others] = request(c, Array.from({ length: 3000 }, (_, i) => ({ i, pad: "p".repeat(60) })));
+		const [first, ...others] = queuedRequest(c, Array.from({ length: 3000 }, (_, i) => ({ i, pad: "p".repeat(60) })));
 		if (!first) throw new Error("no parts");
 		await consume(others);
 		await deadLetter([first]);

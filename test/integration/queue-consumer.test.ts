@@ -1,35 +1,10 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, type MessageBatchMessage } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { newRequestId } from "../../src/core/ids";
-import { toMessages } from "../../src/ingest/enqueue";
+import { queuedRequest } from "../queued-request";
 import worker from "../../src/index";
 import type { IngestMessage } from "../../src/queue/messages";
 import { connectorWithKey, eventually, logs, snapshot } from "../helpers";
-
-/** Queue messages for a request, as the edge would have queued them. */
-function request(
-	c: { id: string; stream: string },
-	items: unknown[],
-	options: { itemKey?: string; receivedAt?: number; requestId?: string; budget?: boolean } = {},
-): IngestMessage[] {
-	const receivedAt = options.receivedAt ?? Date.now();
-	return toMessages(
-		{
-			v: 1,
-			request_id: options.requestId ?? newRequestId(receivedAt),
-			connector_id: c.id,
-			stream: c.stream,
-			received_at: receivedAt,
-			items_received: items.length,
-			idempotency_key: null,
-			body_hash: null,
-			item_key: options.itemKey ?? null,
-			format: "json",
-		},
-		JSON.stringify(items),
-	).map((message) => message.body);
-}
 
 let ids = 0;
 function deliveries(bodies: IngestMessage[], attempts = 1): MessageBatchMessage<IngestMessage>[] {
@@ -64,7 +39,7 @@ function flakyStreams(failures: number): Env {
 describe("queue consumer", () => {
 	it("applies a redelivered message once and acks both deliveries", async () => {
 		const c = await connectorWithKey();
-		const [message] = deliveries(request(c, [{ n: 1 }, { n: 2 }]));
+		const [message] = deliveries(queuedRequest(c, [{ n: 1 }, { n: 2 }]));
 		if (!message) throw new Error("no message");
 		const first = await consume([message]);
 		expect(first.explicitAcks).toEqual([message.id]);
@@ -80,7 +55,7 @@ describe("queue consumer", () => {
 
 	it("retries with backoff when the stream fails, then applies once: nothing lost, nothing doubled", async () => {
 		const c = await connectorWithKey();
-		const [message] = deliveries(request(c, [{ n: 1 }]));
+		const [message] = deliveries(queuedRequest(c, [{ n: 1 }]));
 		if (!message) throw new Error("no message");
 		const failed = await consume([message], flakyStreams(1));
 		expect(failed.explicitAcks).toEqual([]);
@@ -101,7 +76,7 @@ describe("queue consumer", () => {
 
 	it("records the error as failed on the last attempt, and the dead-letter consumer keeps it", async () => {
 		const c = await connectorWithKey();
-		const [message] = deliveries(request(c, [{ n: 1 }]), Number(env.QUEUE_MAX_RETRIES) + 1);
+		const [message] = deliveries(queuedRequest(c, [{ n: 1 }]), Number(env.QUEUE_MAX_RETRIES) + 1);
 		if (!message) throw new Error("no message");
 		const result = await consume([message], flakyStreams(1));
 		expect(result.retryMessages.map((retry) => retry.msgId)).toEqual([message.id]);
@@ -137,7 +112,7 @@ describe("queue consumer", () => {
 				}),
 			},
 		} as unknown as Env;
-		const messages = deliveries([...request(good, [{ a: 1 }]), ...request(bad, [{ b: 1 }]), ...request(good, [{ a: 2 }])]);
+		const messages = deliveries([...queuedRequest(good, [{ a: 1 }]), ...queuedRequest(bad, [{ b: 1 }]), ...queuedRequest(good, [{ a: 2 }])]);
 		const result = await consume(messages, environment);
 		expect(calls).toBe(2);
 		expect(result.explicitAcks.sort()).toEqual([messages[0]?.id, messages[2]?.id].sort());
@@ -148,7 +123,7 @@ describe("queue consumer", () => {
 	it("holds the parts of a split request until all arrived, then applies them at once", async () => {
 		const c = await connectorWithKey({ item_key: "id" });
 		const items = Array.from({ length: 3000 }, (_, i) => ({ id: `item-${i}`, pad: "p".repeat(60) }));
-		const parts = deliveries(request(c, items, { itemKey: "id" }));
+		const parts = deliveries(queuedRequest(c, items, { itemKey: "id" }));
 		expect(parts.length).toBeGreaterThan(1);
 		const [last, ...rest] = [...parts].reverse();
 		if (!last) throw new Error("no parts");
@@ -169,8 +144,8 @@ describe("queue consumer", () => {
 	it("applies last writer wins by edge time: a late older request does not overwrite a newer one", async () => {
 		const c = await connectorWithKey({ item_key: "id" });
 		const now = Date.now();
-		const newer = request(c, [{ id: "k", v: "new" }], { itemKey: "id", receivedAt: now });
-		const older = request(c, [{ id: "k", v: "old" }, { id: "other", v: "old" }], { itemKey: "id", receivedAt: now - 1000 });
+		const newer = queuedRequest(c, [{ id: "k", v: "new" }], { itemKey: "id", receivedAt: now });
+		const older = queuedRequest(c, [{ id: "k", v: "old" }, { id: "other", v: "old" }], { itemKey: "id", receivedAt: now - 1000 });
 		await consume(deliveries(newer));
 		await consume(deliveries(older));
 		const snap = await snapshot(c.stream);
@@ -183,8 +158,8 @@ describe("queue consumer", () => {
 	it("breaks ties of edge time by request id", async () => {
 		const c = await connectorWithKey({ item_key: "id" });
 		const at = Date.now();
-		const low = request(c, [{ id: "k", v: "low" }], { itemKey: "id", receivedAt: at, requestId: `req_${"0".repeat(26)}` });
-		const high = request(c, [{ id: "k", v: "high" }], { itemKey: "id", receivedAt: at, requestId: `req_${"z".repeat(26)}` });
+		const low = queuedRequest(c, [{ id: "k", v: "low" }], { itemKey: "id", receivedAt: at, requestId: `req_${"0".repeat(26)}` });
+		const high = queuedRequest(c, [{ id: "k", v: "high" }], { itemKey: "id", receivedAt: at, requestId: `req_${"z".repeat(26)}` });
 		await consume(deliveries(high));
 		await consume(deliveries(low));
 		expect((await snapshot(c.stream)).items.map((item) => item.value.v)).toEqual(["high"]);

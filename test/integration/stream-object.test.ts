@@ -1,31 +1,11 @@
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { newRequestId } from "../../src/core/ids";
-import { toMessages } from "../../src/ingest/enqueue";
+import { queuedRequest } from "../queued-request";
 import { ItemBatch } from "../../src/streams/item-batch";
 import type { StreamObject } from "../../src/streams/stream-object";
 import { streamStub } from "../../src/streams/stub";
 import { connectorWithKey, data, eventually, freshStream, ingest, logs, snapshot } from "../helpers";
-
-function messages(connector: { id: string; stream: string }, text: string, options: { itemKey?: string; items: number }) {
-	const receivedAt = Date.now();
-	return toMessages(
-		{
-			v: 1,
-			request_id: newRequestId(receivedAt),
-			connector_id: connector.id,
-			stream: connector.stream,
-			received_at: receivedAt,
-			items_received: options.items,
-			idempotency_key: null,
-			body_hash: null,
-			item_key: options.itemKey ?? null,
-			format: "json",
-		},
-		text,
-	).map((message) => message.body);
-}
 
 describe("stream Durable Object", () => {
 	it("replaces a keyed item on upsert with a new, higher seq", async () => {
@@ -101,8 +81,7 @@ describe("stream Durable Object", () => {
 
 	it("fails a split request whose parts never all arrive, releasing its idempotency key", async () => {
 		const c = await connectorWithKey();
-		const text = JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ i, pad: "x".repeat(80) })));
-		const parts = messages(c, text, { items: 2000 });
+		const parts = queuedRequest(c, Array.from({ length: 2000 }, (_, i) => ({ i, pad: "x".repeat(80) })));
 		expect(parts.length).toBeGreaterThan(1);
 		const stub = streamStub(env, c.stream);
 		const outcomes = await stub.applyMessages(parts.slice(1));
@@ -120,8 +99,7 @@ describe("stream Durable Object", () => {
 
 	it("times out a split request only once its log says failed: a D1 outage during the alarm leaves it to the next one", async () => {
 		const c = await connectorWithKey();
-		const text = JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ i, pad: "x".repeat(80) })));
-		const parts = messages(c, text, { items: 2000 });
+		const parts = queuedRequest(c, Array.from({ length: 2000 }, (_, i) => ({ i, pad: "x".repeat(80) })));
 		const id = parts[0]?.request_id as string;
 		const stub = streamStub(env, c.stream);
 		await stub.applyMessages(parts.slice(1));
@@ -142,8 +120,8 @@ describe("stream Durable Object", () => {
 
 	it("fails only the request whose writes throw, not the rest of its delivery", async () => {
 		const c = await connectorWithKey({ item_key: "id" });
-		const good = messages(c, JSON.stringify([{ id: "ok" }]), { itemKey: "id", items: 1 });
-		const bad = messages(c, JSON.stringify([{ id: "boom" }]), { itemKey: "id", items: 1 });
+		const good = queuedRequest(c, [{ id: "ok" }], { itemKey: "id" });
+		const bad = queuedRequest(c, [{ id: "boom" }], { itemKey: "id" });
 		const stub = streamStub(env, c.stream);
 		await runInDurableObject(stub, (_instance: StreamObject, state) => {
 			state.storage.sql.exec(
@@ -161,7 +139,7 @@ describe("stream Durable Object", () => {
 	it("refuses an idempotency key another request applied, even without the edge's claim", async () => {
 		const c = await connectorWithKey();
 		const make = () => {
-			const [message] = messages(c, JSON.stringify([{ n: 1 }]), { items: 1 });
+			const [message] = queuedRequest(c, [{ n: 1 }]);
 			if (!message) throw new Error("no message");
 			return { ...message, idempotency_key: "k", body_hash: "a".repeat(64) };
 		};

@@ -1,0 +1,27 @@
+import { newRequestId } from "../src/core/ids";
+import { toMessages } from "../src/ingest/enqueue";
+import type { IngestMessage } from "../src/queue/messages";
+
+/** The queue messages of one accepted request, exactly as the edge would queue them. */
+export function queuedRequest(
+	connector: { id: string; stream: string },
+	items: unknown[],
+	options: { itemKey?: string; receivedAt?: number; requestId?: string; idempotencyKey?: string } = {},
+): IngestMessage[] {
+	const receivedAt = options.receivedAt ?? Date.now();
+	return toMessages(
+		{
+			v: 1,
+			request_id: options.requestId ?? newRequestId(receivedAt),
+			connector_id: connector.id,
+			stream: connector.stream,
+			received_at: receivedAt,
+			items_received: items.length,
+			idempotency_key: options.idempotencyKey ?? null,
+			body_hash: options.idempotencyKey ? "a".repeat(64) : null,
+			item_key: options.itemKey ?? null,
+			format: "json",
+		},
+		JSON.stringify(items),
+	).map((message) => message.body);
+}
