@@ -142,10 +142,17 @@ describe("POST /api/ingest: bodies as clients send them", () => {
 });
 
 describe("POST /api/ingest: 413 PAYLOAD_TOO_LARGE", () => {
-	it("refuses a declared Content-Length over 1 MB", async () => {
+	it("refuses a declared Content-Length over 1 MB, and logs the refusal against the connector", async () => {
 		const c = await connectorWithKey();
 		const body = JSON.stringify({ pad: "x".repeat(1_048_576) });
-		await failure(await ingest(c.key, body), 413, "PAYLOAD_TOO_LARGE");
+		const refused = await failure(await ingest(c.key, body), 413, "PAYLOAD_TOO_LARGE");
+		const [entry] = await eventually(async () => {
+			const found = await logs(c.id);
+			expect(found).toHaveLength(1);
+			return found;
+		});
+		expect(entry).toMatchObject({ request_id: refused.request_id, status: "rejected" });
+		expect(entry?.error).toContain("PAYLOAD_TOO_LARGE");
 	});
 
 	it("refuses a streamed body without Content-Length once it passes 1 MB", async () => {

@@ -4,6 +4,7 @@ import { formatTime } from "../format";
 import type { CreatedKey, IngestKey } from "../types";
 import { ConfirmDialog } from "./confirm-dialog";
 import { CopyButton } from "./copy-button";
+import { ErrorAlert } from "./error-alert";
 
 interface KeysPanelProps {
 	connectorId: string;
@@ -58,11 +59,7 @@ export function KeysPanel(props: KeysPanelProps) {
 					{busy ? "Creating…" : "Create key"}
 				</button>
 			</div>
-			{error && (
-				<p class="error" role="alert">
-					{error}
-				</p>
-			)}
+			<ErrorAlert>{error}</ErrorAlert>
 			{props.fresh && (
 				<div class="fresh-key" role="region" aria-labelledby="fresh-key-label">
 					<p class="warning" id="fresh-key-warning">

@@ -4,6 +4,7 @@ import { formatTime } from "../format";
 import { useInterval } from "../hooks";
 import { LOG_STATUSES, type LogEntry, type LogPage, type LogStatus } from "../types";
 import { StatusBadge } from "./status-badge";
+import { ErrorAlert } from "./error-alert";
 
 const PAGE = 50;
 // The API's largest page: a refresh re-reads every row already shown, up to this many.
@@ -96,11 +97,7 @@ export function LogsPanel(props: { connectorId: string }) {
 				{live ? `Refreshes every ${REFRESH_MS / 1000} s.` : "Paused."}
 				{updatedAt && ` Updated ${formatTime(updatedAt)}.`}
 			</p>
-			{error && (
-				<p class="error" role="alert">
-					{error}
-				</p>
-			)}
+			<ErrorAlert>{error}</ErrorAlert>
 			{rows === null && !error && <p>Loading…</p>}
 			{rows?.length === 0 && <p class="muted">{status ? `No ${status} requests.` : "No requests yet."}</p>}
 			{rows && rows.length > 0 && (

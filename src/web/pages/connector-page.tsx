@@ -9,6 +9,7 @@ import { useFocusOnChange } from "../hooks";
 import { Link } from "../router";
 import { streamPath } from "../routes";
 import type { ConnectorWithKeys, CreatedKey } from "../types";
+import { ErrorAlert } from "../components/error-alert";
 
 /** One connector: its settings, keys, a curl example and its request log. */
 export function ConnectorPage(props: { id: string }) {
@@ -41,9 +42,7 @@ export function ConnectorPage(props: { id: string }) {
 					<Link href="/">← Data Sources</Link>
 				</p>
 				{error ? (
-					<p class="error" role="alert">
-						{error}
-					</p>
+					<ErrorAlert>{error}</ErrorAlert>
 				) : (
 					<p>Loading…</p>
 				)}
@@ -82,11 +81,7 @@ export function ConnectorPage(props: { id: string }) {
 					<dd>{formatTime(connector.created_at)}</dd>
 				</div>
 			</dl>
-			{error && (
-				<p class="error" role="alert">
-					{error}
-				</p>
-			)}
+			<ErrorAlert>{error}</ErrorAlert>
 			<div class="columns">
 				<section aria-labelledby="settings-heading" class="panel">
 					<h2 id="settings-heading">Settings</h2>

@@ -7,6 +7,7 @@ import { useFocusOnChange, useInterval } from "../hooks";
 import { Link, navigate } from "../router";
 import { connectorPath, streamPath } from "../routes";
 import { LOG_STATUSES, type ListedConnector } from "../types";
+import { ErrorAlert } from "../components/error-alert";
 
 const REFRESH_MS = 10_000;
 
@@ -52,11 +53,7 @@ export function ConnectorsPage() {
 						Refresh
 					</button>
 				</div>
-				{error && (
-					<p class="error" role="alert">
-						{error}
-					</p>
-				)}
+				<ErrorAlert>{error}</ErrorAlert>
 				{connectors === null && !error && <p>Loading…</p>}
 				{connectors?.length === 0 && <p class="muted">No connectors yet: create the first one below.</p>}
 				{connectors && connectors.length > 0 && (

@@ -7,6 +7,7 @@ import { type LiveStatus, subscribe } from "../live-source";
 import { RateWindow } from "../rate-window";
 import { Link } from "../router";
 import type { StreamItem } from "../types";
+import { ErrorAlert } from "../components/error-alert";
 
 const SHOWN_ITEMS = 100;
 
@@ -66,9 +67,9 @@ export function StreamPage(props: { stream: string }) {
 				<LiveBadge status={status} />
 			</div>
 			{status === "offline" && (
-				<p class="error" role="alert">
+				<ErrorAlert>
 					The stream cannot be read: it may not exist (a stream exists once a connector names it), or this browser is offline.
-				</p>
+				</ErrorAlert>
 			)}
 			<dl class="facts">
 				<div>
