@@ -21,7 +21,7 @@ import { lookupIdempotency, rememberIdempotency } from "./idempotency";
 import { registerIngestDocs } from "./docs";
 import { decodeUtf8, parseDocument, validateItems } from "./payload";
 
-type IngestEnv = AppEnv & { Variables: { rateLimit?: Omit<RateDecision, "state"> } };
+type IngestEnv = AppEnv & { Variables: { rateLimit?: RateDecision } };
 type IngestContext = Context<IngestEnv>;
 
 /** What is known of a request so far, for its log entry if it is refused. */

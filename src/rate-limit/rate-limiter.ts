@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { type BucketState, type RateDecision, type RateLimit, takeToken } from "./token-bucket";
+import { type BucketState, type RateLimit, type TokenGrant, type TokenRequest, takeTokens } from "./token-bucket";
 
 const STATE_KEY = "bucket";
 // A storage commit per request was most of the limiter's cost; state is written at most this often instead.
@@ -7,23 +7,24 @@ const FLUSH_MS = 1000;
 
 /**
  * One object per connector holding its token bucket: an exact, per-connector
- * configurable limit for the price of one RPC per request (see README, "Rate limits").
+ * configurable limit. Isolates lease tokens from it in blocks sized to their
+ * traffic (lease.ts), so a busy connector costs one RPC per block, not per request.
  */
 export class RateLimiter extends DurableObject<Env> {
 	#state: BucketState | undefined;
 	#loaded = false;
 	#flush: ReturnType<typeof setTimeout> | undefined;
 
-	/** Takes one token; the limit travels with the call so a PATCHed connector applies at once. */
-	async take(limit: RateLimit, now = Date.now()): Promise<Omit<RateDecision, "state">> {
+	/** Grants up to `request.want` tokens (default 1); the limit travels with the call so a PATCHed connector applies at once. */
+	async take(limit: RateLimit, request: TokenRequest = {}): Promise<Omit<TokenGrant, "state">> {
 		if (!this.#loaded) {
 			this.#state = await this.ctx.storage.get<BucketState>(STATE_KEY);
 			this.#loaded = true;
 		}
-		const { state, ...decision } = takeToken(this.#state, limit, now);
+		const { state, ...grant } = takeTokens(this.#state, limit, Date.now(), request);
 		this.#state = state;
 		this.#scheduleFlush();
-		return decision;
+		return grant;
 	}
 
 	/**

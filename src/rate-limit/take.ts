@@ -1,7 +1,13 @@
+import { TtlCache } from "../auth/ttl-cache";
 import { config } from "../core/config";
 import { logError } from "../core/log";
 import type { Connector } from "../storage/connectors";
-import { type RateDecision, type RateLimit } from "./token-bucket";
+import { TokenLease } from "./lease";
+import type { RateDecision, RateLimit } from "./token-bucket";
+
+// This isolate's leases, one per connector it serves; an idle one is dropped with whatever it held.
+const LEASE_IDLE_MS = 10 * 60 * 1000;
+const leases = new TtlCache<TokenLease>(10_000);
 
 /** The limit in force for a connector: its own, or the project default. */
 export function effectiveRateLimit(env: Env, connector: Connector): RateLimit {
@@ -15,19 +21,16 @@ export function effectiveRateLimit(env: Env, connector: Connector): RateLimit {
 }
 
 /**
- * Takes one request from the connector's bucket. If the limiter cannot be reached
- * the request is let through (and logged): a limiter outage must not become an
- * ingest outage.
+ * Takes one request from the connector's bucket, through this isolate's lease.
+ * If the limiter cannot be reached the request is let through (and logged): a
+ * limiter outage must not become an ingest outage.
  */
-export async function takeRateLimit(
-	env: Env,
-	connector: Connector,
-	requestId: string,
-): Promise<Omit<RateDecision, "state">> {
+export async function takeRateLimit(env: Env, connector: Connector, requestId: string): Promise<RateDecision> {
 	const limit = effectiveRateLimit(env, connector);
+	const lease = leases.get(connector.id) ?? new TokenLease();
+	leases.set(connector.id, lease, LEASE_IDLE_MS);
 	try {
-		const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(connector.id));
-		return await stub.take(limit);
+		return await lease.take(limit, (request) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(connector.id)).take(limit, request));
 	} catch (error) {
 		logError("rate limiter unavailable; request let through", error, { request_id: requestId, connector_id: connector.id });
 		return { allowed: true, limit: limit.requests, remaining: limit.requests, resetSeconds: 0, retryAfterSeconds: 0 };

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { type BucketState, type RateLimit, rateLimitHeaders, takeToken } from "../../src/rate-limit/token-bucket";
+import { type BucketState, type RateLimit, rateLimitHeaders, takeTokens } from "../../src/rate-limit/token-bucket";
 
 const THREE_PER_MINUTE: RateLimit = { requests: 3, period_seconds: 60 };
+
+/** One request's token. */
+const takeToken = (state: BucketState | undefined, limit: RateLimit, now: number) => takeTokens(state, limit, now);
 
 /** Takes `count` tokens at the same instant, returning every decision. */
 function takeMany(count: number, limit: RateLimit, now: number, state?: BucketState) {
@@ -133,8 +136,7 @@ describe("takeToken rounding", () => {
 
 describe("rateLimitHeaders", () => {
 	it("sets the RateLimit headers, without Retry-After, when allowed", () => {
-		const { state: _, ...decision } = takeToken(undefined, THREE_PER_MINUTE, 0);
-		expect(rateLimitHeaders(decision)).toEqual({
+		expect(rateLimitHeaders(takeToken(undefined, THREE_PER_MINUTE, 0))).toEqual({
 			"RateLimit-Limit": "3",
 			"RateLimit-Remaining": "2",
 			"RateLimit-Reset": "20",
