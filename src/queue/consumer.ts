@@ -77,5 +77,7 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 	if (faults.some((fault) => fault.kind === "throw")) throw new Error("Injected fault: the consumer failed before acking.");
 	for (const { message } of decided) message.ack();
 	for (const { message } of failed) message.retry({ delaySeconds: retryDelaySeconds(message.attempts, maxDelay) });
-	log("info", "queue batch consumed", { messages: batch.messages.length, acked: decided.length, retried: failed.length });
+	// A batch that went well leaves its trace in the connector logs; a console line per batch cost a tenth
+	// of the isolate's time under load (bench:profile). Only batches with retries are worth a line.
+	if (failed.length > 0) log("warn", "queue batch partly retried", { messages: batch.messages.length, acked: decided.length, retried: failed.length });
 }
