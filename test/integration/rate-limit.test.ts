@@ -24,6 +24,21 @@ describe("per-connector rate limits", () => {
 		await eventually(async () => expect((await logs(c.id, "?status=rejected"))[0]?.error).toContain("RATE_LIMITED"));
 	});
 
+	it("passes exactly the limit through leased blocks, counting RateLimit-Remaining down one by one", async () => {
+		// 40 per hour leases up to 4 tokens at a time once requests come quickly.
+		const c = await connectorWithKey({ rate_limit: { requests: 40, period_seconds: 3600 } });
+		const statuses: number[] = [];
+		const remaining: number[] = [];
+		for (let i = 0; i < 45; i++) {
+			const response = await ingest(c.key, { i });
+			statuses.push(response.status);
+			remaining.push(Number(response.headers.get("RateLimit-Remaining")));
+		}
+		expect(statuses.filter((status) => status === 202)).toHaveLength(40);
+		expect(statuses.slice(40)).toEqual([429, 429, 429, 429, 429]);
+		expect(remaining.slice(0, 40)).toEqual(Array.from({ length: 40 }, (_, i) => 39 - i));
+	});
+
 	it("counts limits per connector, not per stream", async () => {
 		const a = await connectorWithKey({ rate_limit: { requests: 1, period_seconds: 60 } });
 		const b = await connectorWithKey({ stream: a.stream, rate_limit: { requests: 1, period_seconds: 60 } });
