@@ -58,30 +58,31 @@ export class ItemBatch {
 		let written = 0;
 		items.forEach((item, index) => {
 			const key = item.key ?? `${stamp.requestId}:${index}`;
-			const existing = this.#sql
-				.exec<{ stamp_at: number; stamp_request: string }>("SELECT stamp_at, stamp_request FROM items WHERE key = ?", key)
+			const seq = this.#seq + 1;
+			// One statement decides and writes: the update happens only if this write is not older
+			// (edge time, then request id) than the stored one, and no row comes back if it is.
+			const row = this.#sql
+				.exec<{ inserted: number }>(
+					`INSERT INTO items (key, value, seq, updated_at, stamp_at, stamp_request, keyless, created_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+					 ON CONFLICT (key) DO UPDATE SET value = excluded.value, seq = excluded.seq, updated_at = excluded.updated_at,
+					 stamp_at = excluded.stamp_at, stamp_request = excluded.stamp_request
+					 WHERE excluded.stamp_at > items.stamp_at
+					    OR (excluded.stamp_at = items.stamp_at AND excluded.stamp_request >= items.stamp_request)
+					 RETURNING created_seq IS seq AS inserted`,
+					key,
+					JSON.stringify(item.value),
+					seq,
+					updatedAt,
+					stamp.at,
+					stamp.requestId,
+					item.key === null ? 1 : 0,
+					seq,
+				)
 				.toArray()[0];
-			if (
-				existing &&
-				(existing.stamp_at > stamp.at || (existing.stamp_at === stamp.at && existing.stamp_request > stamp.requestId))
-			) {
-				return;
-			}
-			const seq = ++this.#seq;
-			this.#sql.exec(
-				`INSERT INTO items (key, value, seq, updated_at, stamp_at, stamp_request, keyless) VALUES (?, ?, ?, ?, ?, ?, ?)
-				 ON CONFLICT (key) DO UPDATE SET value = excluded.value, seq = excluded.seq, updated_at = excluded.updated_at,
-				 stamp_at = excluded.stamp_at, stamp_request = excluded.stamp_request`,
-				key,
-				JSON.stringify(item.value),
-				seq,
-				updatedAt,
-				stamp.at,
-				stamp.requestId,
-				item.key === null ? 1 : 0,
-			);
+			if (!row) return;
+			this.#seq = seq;
 			this.#changelog.record(seq, key, false, this.#now);
-			if (!existing) this.#count++;
+			if (row.inserted) this.#count++;
 			this.#undo.push([key, this.#changed.get(key)]);
 			// Re-inserting keeps the map in seq order: it is the order changes are sent in.
 			this.#changed.delete(key);

@@ -40,7 +40,7 @@ export class RequestLedger {
 	 * failed one's: they are kept for the dedupe window, so that replaying its dead
 	 * letters finds the parts that did arrive.
 	 */
-	decide(outcome: RequestOutcome & { status: Outcome }, now: number): void {
+	decide(outcome: RequestOutcome & { status: Outcome }, now: number, partsKept = true): void {
 		this.sql.exec(
 			"INSERT OR REPLACE INTO requests (request_id, outcome, error, decided_at) VALUES (?, ?, ?, ?)",
 			outcome.request_id,
@@ -48,7 +48,8 @@ export class RequestLedger {
 			outcome.error,
 			now,
 		);
-		if (outcome.status !== "failed") this.sql.exec("DELETE FROM parts WHERE request_id = ?", outcome.request_id);
+		// Skipped when the caller knows none were kept: a statement per request is worth saving on the hot path.
+		if (outcome.status !== "failed" && partsKept) this.sql.exec("DELETE FROM parts WHERE request_id = ?", outcome.request_id);
 	}
 
 	/** Keeps a message of a failed request (a single part too) with its siblings, for a replay. */

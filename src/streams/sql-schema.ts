@@ -48,6 +48,9 @@ export const STREAM_MIGRATIONS: string[] = [
 	 );
 	 CREATE INDEX changelog_by_age ON changelog (changed_at);
 	 CREATE INDEX changelog_removed ON changelog (removed, seq);`,
+	// The seq an item was first written with: an upsert's RETURNING tells an insert (created_seq = seq)
+	// from an update without a SELECT first. Rows from before it have NULL, which reads as "existed".
+	`ALTER TABLE items ADD COLUMN created_seq INTEGER;`,
 ];
 
 /** Brings the object's database up to date; cheap when it already is. */

@@ -136,7 +136,8 @@ export class StreamObject extends DurableObject<Env> {
 					continue;
 				}
 				const text = message.parts === 1 ? message.body : this.#ledger.assemble(id);
-				const outcome = this.#decide(batch, message, text, now);
+				// A single-message request stored no parts (unless it fails, after this).
+				const outcome = this.#decide(batch, message, text, now, message.parts > 1);
 				if (outcome.status === "failed") this.#ledger.keepPart(message, now);
 				outcomes.set(id, outcome);
 				// The writes so far are in the open transaction: the reset throws them away with it.
@@ -181,9 +182,9 @@ export class StreamObject extends DurableObject<Env> {
 	}
 
 	/** Decides a complete request and records the outcome; a failure releases its idempotency keys. */
-	#decide(batch: ItemBatch, envelope: RequestEnvelope, text: string, now: number): DecidedOutcome {
+	#decide(batch: ItemBatch, envelope: RequestEnvelope, text: string, now: number, partsKept = true): DecidedOutcome {
 		const outcome = applyIsolated(this.ctx.storage, this.#ledger, batch, envelope, text, now);
-		this.#ledger.decide(outcome, now);
+		this.#ledger.decide(outcome, now, partsKept);
 		if (outcome.status === "failed") this.#ledger.releaseClaims(envelope.request_id);
 		return outcome;
 	}

@@ -79,6 +79,33 @@ describe("stream Durable Object", () => {
 		});
 	});
 
+	it("counts items once through rewrites, also rows stored before created_seq existed", async () => {
+		const stub = streamStub(env, freshStream());
+		await runInDurableObject(stub, (_instance: StreamObject, state) => {
+			const sql = state.storage.sql;
+			const write = (items: { key: string | null; value: Record<string, unknown> }[], at: number, requestId: string) =>
+				state.storage.transactionSync(() => {
+					const batch = new ItemBatch(sql, at);
+					const written = batch.write(items, { at, requestId });
+					batch.finish(100);
+					return written;
+				});
+			const count = () => sql.exec<{ value: number }>("SELECT value FROM meta WHERE name = 'item_count'").one().value;
+			expect(write([{ key: "a", value: { v: 1 } }, { key: "b", value: { v: 1 } }], 10, `req_${"1".repeat(26)}`)).toBe(2);
+			expect(count()).toBe(2);
+			// A row as the schema stored it before the column: NULL reads as "existed".
+			sql.exec("UPDATE items SET created_seq = NULL WHERE key = 'b'");
+			expect(write([{ key: "a", value: { v: 2 } }, { key: "b", value: { v: 2 } }, { key: "c", value: {} }], 20, `req_${"2".repeat(26)}`)).toBe(3);
+			expect(count()).toBe(3);
+			// An older write changes nothing and takes no seq.
+			const seq = sql.exec<{ value: number }>("SELECT value FROM meta WHERE name = 'seq'").one().value;
+			expect(write([{ key: "a", value: { v: 0 } }], 5, `req_${"3".repeat(26)}`)).toBe(0);
+			expect(sql.exec<{ value: number }>("SELECT value FROM meta WHERE name = 'seq'").one().value).toBe(seq);
+			expect(sql.exec<{ value: string }>("SELECT value FROM items WHERE key = 'a'").one().value).toBe('{"v":2}');
+			expect(count()).toBe(3);
+		});
+	});
+
 	it("fails a split request whose parts never all arrive, releasing its idempotency key", async () => {
 		const c = await connectorWithKey();
 		const parts = queuedRequest(c, Array.from({ length: 2000 }, (_, i) => ({ i, pad: "x".repeat(80) })));
