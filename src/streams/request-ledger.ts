@@ -35,6 +35,17 @@ export class RequestLedger {
 		return row ? { request_id: requestId, status: row.outcome, error: row.error } : null;
 	}
 
+	/** The recorded outcomes of those of `requestIds` decided in the last 24 h, in one query. */
+	decidedAmong(requestIds: string[]): Map<string, RequestOutcome> {
+		const rows = this.sql
+			.exec<{ request_id: string; outcome: Outcome; error: string | null }>(
+				"SELECT request_id, outcome, error FROM requests WHERE request_id IN (SELECT value FROM json_each(?))",
+				JSON.stringify(requestIds),
+			)
+			.toArray();
+		return new Map(rows.map((row) => [row.request_id, { request_id: row.request_id, status: row.outcome, error: row.error }]));
+	}
+
 	/**
 	 * Records a request's outcome. A decided request's parts are forgotten, except a
 	 * failed one's: they are kept for the dedupe window, so that replaying its dead

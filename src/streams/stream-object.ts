@@ -122,9 +122,12 @@ export class StreamObject extends DurableObject<Env> {
 		const now = Date.now();
 		const outcomes = new Map<string, RequestOutcome>();
 		await this.#commit(now, (batch) => {
+			// One query for the whole delivery; what this loop decides is in `outcomes`.
+			const known = this.#ledger.decidedAmong(messages.map((message) => message.request_id));
 			for (const message of messages) {
 				const id = message.request_id;
-				const decided = this.#ledger.decided(id);
+				const here = outcomes.get(id);
+				const decided = here && here.status !== "queued" ? here : known.get(id);
 				if (decided) {
 					// A late part of a failed request joins its siblings, for a replay.
 					if (decided.status === "failed") this.#ledger.keepPart(message, now);
