@@ -48,8 +48,8 @@ export const STREAM_MIGRATIONS: string[] = [
 	 );
 	 CREATE INDEX changelog_by_age ON changelog (changed_at);
 	 CREATE INDEX changelog_removed ON changelog (removed, seq);`,
-	// The seq an item was first written with: an upsert's RETURNING tells an insert (created_seq = seq)
-	// from an update without a SELECT first. Rows from before it have NULL, which reads as "existed".
+	// The seq an item was first written with, so a batch counts its inserts in one query instead of a
+	// SELECT before every write. Rows from before it have NULL, which never counts as new.
 	`ALTER TABLE items ADD COLUMN created_seq INTEGER;`,
 ];
 
