@@ -2,10 +2,10 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import { ApiError, api, errorMessage } from "../api";
 import { ConnectorForm } from "../components/connector-form";
 import { CurlPanel } from "../components/curl-panel";
+import { DetailHead } from "../components/detail-head";
 import { KeysPanel } from "../components/keys-panel";
 import { LogsPanel } from "../components/logs-panel";
 import { formatTime } from "../format";
-import { useFocusOnChange } from "../hooks";
 import { Link } from "../router";
 import { streamPath } from "../routes";
 import type { ConnectorWithKeys, CreatedKey } from "../types";
@@ -16,7 +16,6 @@ export function ConnectorPage(props: { id: string }) {
 	const [connector, setConnector] = useState<ConnectorWithKeys | null>(null);
 	const [error, setError] = useState<string | null>(null);
 	const [fresh, setFresh] = useState<CreatedKey | null>(null);
-	const heading = useFocusOnChange<HTMLHeadingElement>(connector?.id);
 
 	const load = useCallback(async () => {
 		try {
@@ -52,17 +51,11 @@ export function ConnectorPage(props: { id: string }) {
 
 	return (
 		<>
-			<p class="breadcrumb">
-				<Link href="/">← Data Sources</Link>
-			</p>
-			<div class="page-head">
-				<h1 ref={heading} tabIndex={-1}>
-					{connector.name}
-				</h1>
+			<DetailHead focusKey={connector.id} title={connector.name}>
 				<Link href={streamPath(connector.stream)} class="button secondary">
 					Live view of {connector.stream}
 				</Link>
-			</div>
+			</DetailHead>
 			<dl class="facts">
 				<div>
 					<dt>Stream</dt>

@@ -1,11 +1,11 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { DetailHead } from "../components/detail-head";
 import { LiveBadge } from "../components/status-badge";
 import { RateChart } from "../components/rate-chart";
 import { formatTime, preview } from "../format";
-import { useFocusOnChange, useInterval } from "../hooks";
+import { useInterval } from "../hooks";
 import { type LiveStatus, subscribe } from "../live-source";
 import { RateWindow } from "../rate-window";
-import { Link } from "../router";
 import type { StreamItem } from "../types";
 import { ErrorAlert } from "../components/error-alert";
 
@@ -21,7 +21,6 @@ export function StreamPage(props: { stream: string }) {
 	const items = useRef(new Map<string, StreamItem>());
 	const rate = useRef(new RateWindow(60));
 	const [series, setSeries] = useState(() => rate.current.series());
-	const heading = useFocusOnChange<HTMLHeadingElement>(props.stream);
 
 	useEffect(() => {
 		document.title = `${props.stream} (live) · Data Sources`;
@@ -57,15 +56,16 @@ export function StreamPage(props: { stream: string }) {
 
 	return (
 		<>
-			<p class="breadcrumb">
-				<Link href="/">← Data Sources</Link>
-			</p>
-			<div class="page-head">
-				<h1 ref={heading} tabIndex={-1}>
-					Stream <code>{props.stream}</code>
-				</h1>
+			<DetailHead
+				focusKey={props.stream}
+				title={
+					<>
+						Stream <code>{props.stream}</code>
+					</>
+				}
+			>
 				<LiveBadge status={status} />
-			</div>
+			</DetailHead>
 			{status === "offline" && (
 				<ErrorAlert>
 					The stream cannot be read: it may not exist (a stream exists once a connector names it), or this browser is offline.
