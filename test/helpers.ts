@@ -1,7 +1,11 @@
-import { exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import type { StreamObject } from "../src/streams/stream-object";
+import { streamStub } from "../src/streams/stub";
+import { eventually } from "./shared/eventually";
 
-export { eventually } from "./shared/eventually";
+export { eventually };
 
 export const ADMIN_TOKEN = "test-admin-token";
 const BASE = "http://datapool.test";
@@ -118,4 +122,19 @@ export interface LogEntry {
 /** A connector's log entries, newest first. */
 export async function logs(connectorId: string, query = ""): Promise<LogEntry[]> {
 	return data<LogEntry[]>(await admin(`/connectors/${connectorId}/logs${query}`));
+}
+
+/**
+ * A connector's log entries once its stream has written out every entry it holds:
+ * the stream writes decided requests' entries to D1 on its own schedule (its log outbox).
+ */
+export async function flushedLogs(connector: { id: string; stream: string }, query = ""): Promise<LogEntry[]> {
+	await eventually(async () => {
+		const pending = await runInDurableObject(
+			streamStub(env, connector.stream),
+			(_instance: StreamObject, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM log_outbox").one().n,
+		);
+		expect(pending).toBe(0);
+	});
+	return logs(connector.id, query);
 }

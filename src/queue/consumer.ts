@@ -1,6 +1,5 @@
 import { config } from "../core/config";
 import { log, logError } from "../core/log";
-import { forgetFailedKeys } from "../ingest/idempotency";
 import { type LogRecord, recordOutcomes } from "../storage/connector-logs";
 import type { Fault } from "../streams/fault-switch";
 import { streamStub } from "../streams/stub";
@@ -13,10 +12,12 @@ interface Delivery {
 }
 
 /**
- * The ingest queue's consumer. One RPC per stream per batch; a message is acked
- * only once its stream has decided it and the connector log says so (one D1 batch
- * per queue batch). A stream that fails has its messages retried with backoff; the
- * last failed attempt records the error, and the message goes to the dead-letter queue.
+ * The ingest queue's consumer. One RPC per stream per batch; a message is acked once
+ * its stream has decided it: the stream stored the request's log entry in the same
+ * transaction and writes it to D1 itself (its log outbox), many batches per write. A
+ * stream that fails has its messages retried with backoff and the attempt's error
+ * logged here; the last failed attempt records it as `failed`, and the message goes
+ * to the dead-letter queue.
  */
 export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Promise<void> {
 	const { QUEUE_MAX_RETRIES: maxRetries, QUEUE_RETRY_MAX_DELAY_SECONDS: maxDelay, FAULT_INJECTION: injectFaults } = config(env);
@@ -31,9 +32,8 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 		}
 	}
 
+	// The attempts that failed, for the connector log.
 	const records: LogRecord[] = [];
-	// Requests the streams decided, as opposed to deliveries that failed and will be retried.
-	const settled: LogRecord[] = [];
 	const decided: Delivery[] = [];
 	const failed: Delivery[] = [];
 	const faults: Fault[] = [];
@@ -42,12 +42,7 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 			try {
 				const stub = streamStub(env, stream);
 				const fault = injectFaults ? await stub.takeFault("consumer") : null;
-				const outcomes = await stub.applyMessages(group.map((delivery) => delivery.body));
-				const envelopes = new Map(group.map((delivery) => [delivery.body.request_id, delivery.body]));
-				for (const outcome of outcomes) {
-					const envelope = envelopes.get(outcome.request_id);
-					if (envelope) settled.push(logRecord(envelope, outcome.status, outcome.error));
-				}
+				await stub.applyMessages(group.map((delivery) => delivery.body));
 				if (fault?.kind === "redeliver") failed.push(...group);
 				else decided.push(...group);
 				if (fault) faults.push(fault);
@@ -65,15 +60,13 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 	);
 
 	try {
-		await recordOutcomes(env.DB, [...settled, ...records]);
-		// A failed last attempt keeps its key until the dead-letter consumer has the stream release it.
-		await forgetFailedKeys(env, settled);
+		// Only failed attempts: a decided request's entry is the stream's to write.
+		await recordOutcomes(env.DB, records);
 	} catch (error) {
-		// The stream remembers what it decided, so a redelivery only rewrites the log.
-		logError("connector logs not written; batch will be redelivered", error, { messages: decided.length });
-		failed.push(...decided.splice(0));
+		// Their messages are retried anyway; the next attempt logs again.
+		logError("connector log of failed attempts not written", error, { messages: records.length });
 	}
-	// After the streams applied and the logs were written: the whole batch comes again, as after a crash.
+	// After the streams applied: the whole batch comes again, as after a crash.
 	if (faults.some((fault) => fault.kind === "throw")) throw new Error("Injected fault: the consumer failed before acking.");
 	for (const { message } of decided) message.ack();
 	for (const { message } of failed) message.retry({ delaySeconds: retryDelaySeconds(message.attempts, maxDelay) });

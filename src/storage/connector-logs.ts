@@ -42,19 +42,37 @@ export async function insertLog(db: D1Database, record: LogRecord): Promise<void
 }
 
 /**
- * Records what the queue consumer learnt about requests, in one D1 batch.
- * `processed` and `duplicate` are final; `queued` and `failed` can still change
- * (a later part arrives, an admin replays a dead letter).
+ * Records what the streams decided about requests, in one statement however many
+ * (the rows travel as one JSON parameter). `processed`, `duplicate` and `rejected` are final;
+ * `queued` and `failed` can still change (a later part arrives, an admin replays a dead
+ * letter), but never back to `queued`: entries written late (the stream's log outbox, a
+ * consumer retry) cannot undo a later outcome. Later rows of the same request win.
  */
 export async function recordOutcomes(db: D1Database, records: LogRecord[]): Promise<void> {
 	if (records.length === 0) return;
 	const now = new Date().toISOString();
-	const upsert = db.prepare(
-		`${INSERT} ON CONFLICT (request_id) DO UPDATE SET
-			status = excluded.status, error = excluded.error, updated_at = excluded.updated_at
-		 WHERE connector_logs.status IN ('queued', 'failed')`,
-	);
-	await db.batch(records.map((record) => bindRecord(upsert, record, now)));
+	const rows = records.map((record) => [
+		record.request_id,
+		record.connector_id,
+		record.received_at,
+		record.items_received,
+		record.status,
+		record.error,
+		record.idempotency_key,
+		record.http_status,
+	]);
+	await db
+		.prepare(
+			`INSERT INTO connector_logs
+				(request_id, connector_id, received_at, items_received, status, error, idempotency_key, http_status, updated_at)
+			 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, ?
+			 FROM json_each(?) WHERE true ORDER BY key
+			 ON CONFLICT (request_id) DO UPDATE SET
+				status = excluded.status, error = excluded.error, updated_at = excluded.updated_at
+			 WHERE connector_logs.status = 'queued' OR (connector_logs.status = 'failed' AND excluded.status <> 'queued')`,
+		)
+		.bind(now, JSON.stringify(rows))
+		.run();
 }
 
 /**

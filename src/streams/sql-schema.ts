@@ -51,6 +51,8 @@ export const STREAM_MIGRATIONS: string[] = [
 	// The seq an item was first written with, so a batch counts its inserts in one query instead of a
 	// SELECT before every write. Rows from before it have NULL, which never counts as new.
 	`ALTER TABLE items ADD COLUMN created_seq INTEGER;`,
+	// Connector-log entries waiting to be written to D1 (LogOutbox): one JSON LogRecord per row, in decision order.
+	`CREATE TABLE log_outbox (id INTEGER PRIMARY KEY, record TEXT NOT NULL);`,
 ];
 
 /** Brings the object's database up to date; cheap when it already is. */

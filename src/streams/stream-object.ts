@@ -1,16 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../core/config";
 import type { IngestMessage, RequestEnvelope } from "../queue/messages";
-import { markFailed } from "../storage/connector-logs";
+import { type LogRecord, markFailed, recordOutcomes } from "../storage/connector-logs";
 import { logRecord } from "../queue/outcomes";
 import { forgetFailedKeys } from "../ingest/idempotency";
+import { logError } from "../core/log";
 import { Changelog } from "./changelog";
 import { type Fault, FaultSwitch } from "./fault-switch";
 import { ItemBatch } from "./item-batch";
 import { ItemReader, type ReadRequest, type StreamRead } from "./item-reader";
+import { LogOutbox } from "./log-outbox";
 import { RendererHub, catchUpFrames } from "./renderers";
 import { type DecidedOutcome, applyIsolated } from "./request-apply";
-import { type ClaimResult, type Outcome, type RequestOutcome, RequestLedger } from "./request-ledger";
+import { type ClaimResult, DEDUPE_WINDOW_MS, type Outcome, type RequestOutcome, RequestLedger } from "./request-ledger";
 import { migrate } from "./sql-schema";
 import { z } from "zod";
 
@@ -20,6 +22,9 @@ export interface ReplayResult {
 	status: Outcome | "not_failed" | "incomplete" | "not_found";
 	error: string | null;
 }
+
+/** Retry delays of a failed log write: doubling from 1 s, at most a minute. */
+const FLUSH_RETRY_MS = { first: 1000, max: 60_000 };
 
 const SocketQuery = z.object({
 	since: z.coerce.number().int().min(0).optional(),
@@ -45,6 +50,12 @@ export class StreamObject extends DurableObject<Env> {
 	readonly #changelog: Changelog;
 	readonly #renderers: RendererHub;
 	readonly #faults: FaultSwitch;
+	readonly #outbox: LogOutbox;
+	/** When the alarm is set for (null: none), once read from storage; kept in step by every set. */
+	#alarmAt: number | null | undefined;
+	/** When the log outbox was last written out, to space the D1 writes LOG_FLUSH_INTERVAL_MS apart. */
+	#lastFlushAt = 0;
+	#flushFailures = 0;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -54,6 +65,7 @@ export class StreamObject extends DurableObject<Env> {
 		this.#changelog = new Changelog(ctx.storage.sql);
 		this.#renderers = new RendererHub(ctx);
 		this.#faults = new FaultSwitch(ctx.storage);
+		this.#outbox = new LogOutbox(ctx.storage.sql);
 	}
 
 	/**
@@ -105,15 +117,17 @@ export class StreamObject extends DurableObject<Env> {
 
 	/** Claims an idempotency key for a request (see RequestLedger.claim). */
 	async claimIdempotencyKey(input: ClaimInput): Promise<ClaimResult> {
-		const result = this.#ledger.claim(input, Date.now());
-		await this.#scheduleAlarm();
+		const now = Date.now();
+		const result = this.#ledger.claim(input, now);
+		await this.#wakeBy(now + DEDUPE_WINDOW_MS);
 		return result;
 	}
 
 	/**
 	 * Applies a delivery of queue messages in one transaction and reports every
 	 * request they belong to. A request is applied once all its parts are here, and
-	 * at most once in 24 h whatever the number of deliveries.
+	 * at most once in 24 h whatever the number of deliveries. Each request's log entry
+	 * is stored in the same transaction and reaches D1 through the log outbox.
 	 */
 	async applyMessages(messages: IngestMessage[]): Promise<RequestOutcome[]> {
 		const fault = await this.#takeFault("apply");
@@ -146,6 +160,14 @@ export class StreamObject extends DurableObject<Env> {
 				// The writes so far are in the open transaction: the reset throws them away with it.
 				if (fault?.kind === "abort") this.ctx.abort("Injected fault: the object was reset mid-batch.");
 			}
+			// A redelivery logs its request again: the entry may be what was lost last time.
+			const envelopes = new Map(messages.map((message) => [message.request_id, message]));
+			this.#outbox.add(
+				[...outcomes.values()].flatMap((outcome) => {
+					const envelope = envelopes.get(outcome.request_id);
+					return envelope ? [logRecord(envelope, outcome.status, outcome.error)] : [];
+				}),
+			);
 		});
 		if (fault?.kind === "lost_reply") throw new Error("Injected fault: the batch was applied but the reply was lost.");
 		return [...outcomes.values()];
@@ -208,7 +230,7 @@ export class StreamObject extends DurableObject<Env> {
 		});
 		// Sent in the same call that committed the writes: no renderer sees a change that was not saved.
 		this.#renderers.broadcast(changes);
-		await this.#scheduleAlarm();
+		await this.#wakeBy(Math.min(this.#flushDue(now), now + config(this.env).PARTS_TIMEOUT_SECONDS * 1000));
 	}
 
 	/** Arms an injected fault (test servers only, FAULT_INJECTION="1"); returns every fault armed. */
@@ -254,15 +276,58 @@ export class StreamObject extends DurableObject<Env> {
 				return outcome;
 			}),
 		);
-		await this.#scheduleAlarm();
+		await this.#wakeBy(now + DEDUPE_WINDOW_MS);
 		return outcomes;
 	}
 
-	/** Expires stale parts (their requests end `failed`) and forgets decisions and claims older than 24 h. */
+	/**
+	 * Writes the log outbox to D1, then, when due, expires stale parts (their requests
+	 * end `failed`) and forgets decisions and claims older than 24 h. A failed log write
+	 * is retried by a later alarm, doubling the wait; the entries stay stored until then.
+	 */
 	override async alarm(): Promise<void> {
+		// The alarm that fired is spent; a write during this handler sets the next one.
+		this.#alarmAt = null;
 		const now = Date.now();
+		if (!(await this.#flushLogs(now))) {
+			const delay = Math.min(FLUSH_RETRY_MS.max, FLUSH_RETRY_MS.first * 2 ** this.#flushFailures++);
+			await this.#wakeBy(now + delay);
+			return;
+		}
+		this.#flushFailures = 0;
 		const timeoutMs = config(this.env).PARTS_TIMEOUT_SECONDS * 1000;
-		const records = this.#ledger
+		const due = this.#ledger.nextExpiry(timeoutMs);
+		if (due !== null && due <= now) await this.#expire(now, timeoutMs);
+		const next = [this.#ledger.nextExpiry(timeoutMs), this.#outbox.isEmpty() ? null : this.#flushDue(Date.now())];
+		const at = next.filter((time): time is number => time !== null);
+		if (at.length > 0) await this.#wakeBy(Math.min(...at));
+	}
+
+	/** Writes the pending log entries to D1, as many writes as they need; false if one failed. */
+	async #flushLogs(now: number): Promise<boolean> {
+		this.#lastFlushAt = now;
+		for (let batch = this.#outbox.pending(); batch; batch = this.#outbox.pending()) {
+			try {
+				await recordOutcomes(this.env.DB, batch.records);
+				// A request that failed here gives its Idempotency-Key back, so the client can retry with it.
+				await forgetFailedKeys(this.env, batch.records);
+			} catch (error) {
+				logError("connector logs not written; the stream retries", error, { entries: batch.records.length });
+				return false;
+			}
+			this.#outbox.remove(batch.upTo);
+		}
+		return true;
+	}
+
+	/** When the outbox may next be written out: now, unless the last write was under LOG_FLUSH_INTERVAL_MS ago. */
+	#flushDue(now: number): number {
+		return Math.max(now, this.#lastFlushAt + config(this.env).LOG_FLUSH_INTERVAL_MS);
+	}
+
+	/** Fails the requests whose parts have waited too long, and forgets what is older than the dedupe window. */
+	async #expire(now: number, timeoutMs: number): Promise<void> {
+		const records: LogRecord[] = this.#ledger
 			.staleRequests(now, timeoutMs)
 			.map(({ envelope, present, parts }) =>
 				logRecord(envelope, "failed", `Only ${present} of ${parts} parts arrived within ${timeoutMs / 1000} s.`),
@@ -280,13 +345,18 @@ export class StreamObject extends DurableObject<Env> {
 			}
 			this.#ledger.prune(now);
 		});
-		await this.#scheduleAlarm();
 	}
 
-	async #scheduleAlarm(): Promise<void> {
-		const next = this.#ledger.nextExpiry(config(this.env).PARTS_TIMEOUT_SECONDS * 1000);
-		if (next === null) return;
-		const current = await this.ctx.storage.getAlarm();
-		if (current === null || current > next) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+	/**
+	 * Makes sure the alarm fires by `at`. Every write that leaves something to expire or
+	 * to write out calls it with the earliest time that may need the alarm; an alarm set
+	 * earlier already covers it (the alarm works out the exact next time when it runs),
+	 * so under load this costs no storage operation.
+	 */
+	async #wakeBy(at: number): Promise<void> {
+		if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
+		if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+		this.#alarmAt = at;
+		await this.ctx.storage.setAlarm(at);
 	}
 }

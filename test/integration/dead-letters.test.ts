@@ -14,7 +14,7 @@ import worker from "../../src/index";
 import type { IngestMessage } from "../../src/queue/messages";
 import type { StreamObject } from "../../src/streams/stream-object";
 import { streamStub } from "../../src/streams/stub";
-import { admin, connectorWithKey, data, failure, logs, snapshot } from "../helpers";
+import { admin, connectorWithKey, data, failure, flushedLogs, logs, snapshot } from "../helpers";
 
 interface Replayed {
 	request_id: string;
@@ -80,7 +80,7 @@ describe("dead letters", () => {
 		if (!first) throw new Error("no parts");
 		expect(others.length).toBeGreaterThan(0);
 		await consume(others);
-		expect((await logs(c.id))[0]?.status).toBe("queued");
+		expect((await flushedLogs(c))[0]?.status).toBe("queued");
 		await deadLetter([first]);
 		expect((await logs(c.id))[0]?.status).toBe("failed");
 		expect((await snapshot(c.stream)).items).toHaveLength(0);
@@ -114,7 +114,7 @@ describe("dead letters", () => {
 		});
 		const messages = queuedRequest(c, [{ id: "x" }], { itemKey: "id" });
 		await consume(messages);
-		expect((await logs(c.id))[0]).toMatchObject({ status: "failed", error: expect.stringContaining("disk full") });
+		expect((await flushedLogs(c))[0]).toMatchObject({ status: "failed", error: expect.stringContaining("disk full") });
 		await runInDurableObject(stub, (_instance: StreamObject, state) => state.storage.sql.exec("DROP TRIGGER refuse"));
 
 		const results = await replay({ connector_id: c.id });
@@ -138,6 +138,7 @@ describe("dead letters", () => {
 		const c = await connectorWithKey();
 		const done = queuedRequest(c, [{ v: 1 }]);
 		await consume(done);
+		await flushedLogs(c);
 		const unknown = newRequestId();
 		expect(await replay({ request_ids: [unknown, done[0]?.request_id] })).toEqual([
 			{ request_id: unknown, status: "not_found", error: "No such request." },

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { queuedRequest } from "../queued-request";
 import worker from "../../src/index";
 import type { IngestMessage } from "../../src/queue/messages";
-import { connectorWithKey, eventually, logs, snapshot } from "../helpers";
+import { connectorWithKey, eventually, flushedLogs, logs, snapshot } from "../helpers";
 
 let ids = 0;
 function deliveries(bodies: IngestMessage[], attempts = 1): MessageBatchMessage<IngestMessage>[] {
@@ -50,7 +50,7 @@ describe("queue consumer", () => {
 		const snap = await snapshot(c.stream);
 		expect(snap.items).toHaveLength(2);
 		expect(snap.seq).toBe(2);
-		expect((await logs(c.id)).map((entry) => entry.status)).toEqual(["processed"]);
+		expect((await flushedLogs(c)).map((entry) => entry.status)).toEqual(["processed"]);
 	});
 
 	it("retries with backoff when the stream fails, then applies once: nothing lost, nothing doubled", async () => {
@@ -68,7 +68,7 @@ describe("queue consumer", () => {
 		const ok = await consume([{ ...message, attempts: 2 }]);
 		expect(ok.explicitAcks).toEqual([message.id]);
 		expect((await snapshot(c.stream)).items).toHaveLength(1);
-		expect((await logs(c.id))[0]).toMatchObject({ status: "processed", error: null });
+		expect((await flushedLogs(c))[0]).toMatchObject({ status: "processed", error: null });
 
 		await consume([{ ...message, attempts: 3 }]);
 		expect((await snapshot(c.stream)).seq).toBe(1);
@@ -130,7 +130,7 @@ describe("queue consumer", () => {
 		for (const part of rest) {
 			await consume([part]);
 			expect((await snapshot(c.stream)).items).toHaveLength(0);
-			expect((await logs(c.id))[0]?.status).toBe("queued");
+			expect((await flushedLogs(c))[0]?.status).toBe("queued");
 		}
 		// A redelivered part while waiting changes nothing.
 		await consume([rest[0] as MessageBatchMessage<IngestMessage>]);
@@ -138,7 +138,7 @@ describe("queue consumer", () => {
 		const snap = await snapshot(c.stream);
 		expect(snap.items).toHaveLength(3000);
 		expect(snap.items.map((item) => item.key)).toEqual(items.map((item) => item.id));
-		expect((await logs(c.id))[0]).toMatchObject({ status: "processed", items_received: 3000 });
+		expect((await flushedLogs(c))[0]).toMatchObject({ status: "processed", items_received: 3000 });
 	});
 
 	it("applies last writer wins by edge time: a late older request does not overwrite a newer one", async () => {
@@ -152,7 +152,7 @@ describe("queue consumer", () => {
 		const byKey = Object.fromEntries(snap.items.map((item) => [item.key, item.value]));
 		expect(byKey).toEqual({ k: { id: "k", v: "new" }, other: { id: "other", v: "old" } });
 		expect(snap.seq).toBe(2);
-		expect((await logs(c.id)).map((entry) => entry.status)).toEqual(["processed", "processed"]);
+		expect((await flushedLogs(c)).map((entry) => entry.status)).toEqual(["processed", "processed"]);
 	});
 
 	it("breaks ties of edge time by request id", async () => {

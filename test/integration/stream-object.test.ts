@@ -2,6 +2,8 @@ import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } fro
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { queuedRequest } from "../queued-request";
+import { logRecord } from "../../src/queue/outcomes";
+import { type LogStatus, recordOutcomes } from "../../src/storage/connector-logs";
 import { ItemBatch } from "../../src/streams/item-batch";
 import type { StreamObject } from "../../src/streams/stream-object";
 import { streamStub } from "../../src/streams/stub";
@@ -134,7 +136,11 @@ describe("stream Durable Object", () => {
 			state.storage.sql.exec("UPDATE parts SET arrived_at = arrived_at - ?", 3_600_000);
 			const decided = () => state.storage.sql.exec("SELECT request_id FROM requests WHERE request_id = ?", id).toArray().length;
 			const real = (instance as unknown as { env: Env }).env;
-			const down = { prepare: () => ({ bind: () => ({}) }), batch: async () => Promise.reject(new Error("D1 down")) };
+			// The log outbox's write (one statement) goes through; marking the request failed (a batch) does not.
+			const down = {
+				prepare: () => ({ bind: () => ({ run: async () => ({ success: true }) }) }),
+				batch: async () => Promise.reject(new Error("D1 down")),
+			};
 			(instance as unknown as { env: Env }).env = { ...real, DB: down as unknown as D1Database };
 			await expect(instance.alarm()).rejects.toThrow("D1 down");
 			expect(decided()).toBe(0);
@@ -143,6 +149,76 @@ describe("stream Durable Object", () => {
 			expect(decided()).toBe(1);
 		});
 		expect((await logs(c.id))[0]).toMatchObject({ request_id: id, status: "failed", error: expect.stringContaining("parts arrived") });
+	});
+
+	it("writes the log entries of many deliveries in one D1 statement, LOG_FLUSH_INTERVAL_MS apart", async () => {
+		const c = await connectorWithKey();
+		const requests = [queuedRequest(c, [{ n: 1 }]), queuedRequest(c, [{ n: 2 }]), queuedRequest(c, [{ n: 3 }, { n: 4 }])];
+		await runInDurableObject(streamStub(env, c.stream), async (instance: StreamObject, state) => {
+			const holder = instance as unknown as { env: Env };
+			const real = holder.env;
+			const statements: string[] = [];
+			const counting = { prepare: (sql: string) => (statements.push(sql), real.DB.prepare(sql)) };
+			holder.env = { ...real, DB: counting as unknown as D1Database, LOG_FLUSH_INTERVAL_MS: "60000" };
+			try {
+				// A write out now (of nothing): the next one is due a minute later, whatever arrives meanwhile.
+				await instance.alarm();
+				const before = Date.now();
+				for (const messages of requests) await instance.applyMessages(messages);
+				expect(await state.storage.getAlarm()).toBeGreaterThanOrEqual(before + 59_000);
+				expect(statements).toEqual([]);
+				await instance.alarm();
+				expect(statements).toHaveLength(1);
+				expect(state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM log_outbox").one().n).toBe(0);
+			} finally {
+				holder.env = real;
+			}
+		});
+		const entries = await logs(c.id);
+		expect(entries.map((entry) => [entry.request_id, entry.status, entry.items_received]).sort()).toEqual(
+			requests.map((messages) => [messages[0]?.request_id, "processed", messages[0]?.items_received]).sort(),
+		);
+	});
+
+	it("keeps log entries it could not write to D1 and writes them on a later alarm: none lost", async () => {
+		const c = await connectorWithKey();
+		const messages = queuedRequest(c, [{ n: 1 }]);
+		await runInDurableObject(streamStub(env, c.stream), async (instance: StreamObject, state) => {
+			const holder = instance as unknown as { env: Env };
+			const real = holder.env;
+			const pending = () => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM log_outbox").one().n;
+			const down = { prepare: () => ({ bind: () => ({ run: async () => Promise.reject(new Error("D1 down")) }) }) };
+			holder.env = { ...real, DB: down as unknown as D1Database };
+			try {
+				expect(await instance.applyMessages(messages)).toEqual([{ request_id: messages[0]?.request_id, status: "processed", error: null }]);
+				expect(pending()).toBe(1);
+				// The failed write leaves the entry stored and the alarm set for a retry, a second or more away.
+				const failedAt = Date.now();
+				await instance.alarm();
+				expect(pending()).toBe(1);
+				expect(await state.storage.getAlarm()).toBeGreaterThanOrEqual(failedAt + 1000);
+			} finally {
+				holder.env = real;
+			}
+			await instance.alarm();
+			expect(pending()).toBe(0);
+		});
+		expect((await logs(c.id))[0]).toMatchObject({ request_id: messages[0]?.request_id, status: "processed", error: null });
+	});
+
+	it("never turns a log entry back to queued: a late entry cannot undo a later outcome", async () => {
+		const c = await connectorWithKey();
+		const [message] = queuedRequest(c, [{ n: 1 }]);
+		if (!message) throw new Error("no message");
+		const entry = (status: LogStatus, error: string | null) => logRecord(message, status, error);
+		await recordOutcomes(env.DB, [entry("failed", "Attempt 6 failed: stream unavailable")]);
+		await recordOutcomes(env.DB, [entry("queued", null)]);
+		expect((await logs(c.id))[0]).toMatchObject({ status: "failed", error: "Attempt 6 failed: stream unavailable" });
+		// Within one write, later rows of a request win; an outcome after `failed` (a replay) is kept.
+		await recordOutcomes(env.DB, [entry("queued", null), entry("processed", null)]);
+		expect((await logs(c.id))[0]).toMatchObject({ status: "processed", error: null });
+		await recordOutcomes(env.DB, [entry("queued", "Attempt 2 failed: late")]);
+		expect((await logs(c.id))[0]).toMatchObject({ status: "processed", error: null });
 	});
 
 	it("fails only the request whose writes throw, not the rest of its delivery", async () => {
