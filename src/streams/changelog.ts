@@ -12,14 +12,13 @@ export interface Retention {
 export class Changelog {
 	constructor(readonly sql: SqlStorage) {}
 
-	/** Records that `seq` wrote or removed `key`. */
-	record(seq: number, key: string, removed: boolean, now: number): void {
+	/** Records changes, each `[seq, key, removed]`: that `seq` wrote (0) or removed (1) `key`. One statement for all. */
+	recordAll(changes: [number, string, 0 | 1][], now: number): void {
+		if (changes.length === 0) return;
 		this.sql.exec(
-			"INSERT OR REPLACE INTO changelog (seq, key, removed, changed_at) VALUES (?, ?, ?, ?)",
-			seq,
-			key,
-			removed ? 1 : 0,
+			"INSERT OR REPLACE INTO changelog (seq, key, removed, changed_at) SELECT value ->> 0, value ->> 1, value ->> 2, ? FROM json_each(?)",
 			now,
+			JSON.stringify(changes),
 		);
 	}
 

@@ -1,6 +1,6 @@
 import type { ParsedItem } from "../ingest/payload";
 import { Changelog } from "./changelog";
-import { type StreamItem, readMeta } from "./item-reader";
+import type { StreamItem } from "./item-reader";
 
 /** When and by which request a write was made at the edge: the last-writer-wins order. */
 export interface WriteStamp {
@@ -20,12 +20,15 @@ export interface AppliedChanges {
 export interface BatchMark {
 	seq: number;
 	undo: number;
+	changes: number;
 }
 
 /**
  * The writes of one delivery, inside the caller's transaction. Seqs are handed out
  * in apply order and every one is logged in the changelog; `finish` stores the
- * counters, enforces the item cap and returns the coalesced changes.
+ * counters and the changelog rows (one statement each, however many writes: in
+ * workerd every statement costs tens of µs), enforces the item cap and returns the
+ * coalesced changes.
  */
 export class ItemBatch {
 	readonly #sql: SqlStorage;
@@ -37,14 +40,21 @@ export class ItemBatch {
 	readonly #changed = new Map<string, StreamItem>();
 	// The entries `#changed` held before each write, so a request's writes can be undone alone.
 	readonly #undo: [string, StreamItem | undefined][] = [];
+	// The changelog rows of the batch, [seq, key, removed], written by `finish`.
+	readonly #changes: [number, string, 0 | 1][] = [];
 
 	constructor(sql: SqlStorage, now = Date.now()) {
 		this.#sql = sql;
 		this.#changelog = new Changelog(sql);
 		this.#now = now;
-		this.#startSeq = readMeta(sql, "seq");
-		this.#seq = this.#startSeq;
-		this.#count = readMeta(sql, "item_count");
+		const meta = sql
+			.exec<{ seq: number; count: number }>(
+				"SELECT (SELECT value FROM meta WHERE name = 'seq') AS seq, (SELECT value FROM meta WHERE name = 'item_count') AS count",
+			)
+			.one();
+		this.#startSeq = meta.seq;
+		this.#seq = meta.seq;
+		this.#count = meta.count;
 	}
 
 	/**
@@ -78,7 +88,7 @@ export class ItemBatch {
 			);
 			if (rowsWritten === 0) return;
 			this.#seq = seq;
-			this.#changelog.record(seq, key, false, this.#now);
+			this.#changes.push([seq, key, 0]);
 			this.#undo.push([key, this.#changed.get(key)]);
 			// Re-inserting keeps the map in seq order: it is the order changes are sent in.
 			this.#changed.delete(key);
@@ -90,12 +100,13 @@ export class ItemBatch {
 
 	/** Where the batch stands, to `rollback` to if a request's savepoint is rolled back. */
 	mark(): BatchMark {
-		return { seq: this.#seq, undo: this.#undo.length };
+		return { seq: this.#seq, undo: this.#undo.length, changes: this.#changes.length };
 	}
 
 	/** Forgets the writes made since `mark` (the caller rolled back their SQL). */
 	rollback(mark: BatchMark): void {
 		this.#seq = mark.seq;
+		this.#changes.length = mark.changes;
 		while (this.#undo.length > mark.undo) {
 			const [key, previous] = this.#undo.pop() as [string, StreamItem | undefined];
 			this.#changed.delete(key);
@@ -128,12 +139,16 @@ export class ItemBatch {
 			for (const { key } of rows) {
 				removed.push(key);
 				this.#changed.delete(key);
-				this.#changelog.record(++this.#seq, key, true, this.#now);
+				this.#changes.push([++this.#seq, key, 1]);
 			}
 			this.#count -= rows.length;
 		}
-		this.#sql.exec("UPDATE meta SET value = ? WHERE name = 'seq'", this.#seq);
-		this.#sql.exec("UPDATE meta SET value = ? WHERE name = 'item_count'", this.#count);
+		this.#changelog.recordAll(this.#changes, this.#now);
+		this.#sql.exec(
+			"UPDATE meta SET value = CASE name WHEN 'seq' THEN ?1 ELSE ?2 END WHERE name IN ('seq', 'item_count')",
+			this.#seq,
+			this.#count,
+		);
 		return { from: this.#startSeq + 1, to: this.#seq, items: [...this.#changed.values()], removed };
 	}
 }

@@ -51,7 +51,7 @@ export class RequestLedger {
 	 * failed one's: they are kept for the dedupe window, so that replaying its dead
 	 * letters finds the parts that did arrive.
 	 */
-	decide(outcome: RequestOutcome & { status: Outcome }, now: number, partsKept = true): void {
+	decide(outcome: RequestOutcome & { status: Outcome }, now: number): void {
 		this.sql.exec(
 			"INSERT OR REPLACE INTO requests (request_id, outcome, error, decided_at) VALUES (?, ?, ?, ?)",
 			outcome.request_id,
@@ -59,8 +59,21 @@ export class RequestLedger {
 			outcome.error,
 			now,
 		);
-		// Skipped when the caller knows none were kept: a statement per request is worth saving on the hot path.
-		if (outcome.status !== "failed" && partsKept) this.sql.exec("DELETE FROM parts WHERE request_id = ?", outcome.request_id);
+		if (outcome.status !== "failed") this.sql.exec("DELETE FROM parts WHERE request_id = ?", outcome.request_id);
+	}
+
+	/**
+	 * Records the outcomes of requests that kept no parts (single-message ones), in one
+	 * statement for a whole delivery.
+	 */
+	decideAll(outcomes: (RequestOutcome & { status: Outcome })[], now: number): void {
+		if (outcomes.length === 0) return;
+		this.sql.exec(
+			`INSERT OR REPLACE INTO requests (request_id, outcome, error, decided_at)
+			 SELECT value ->> 0, value ->> 1, value ->> 2, ? FROM json_each(?)`,
+			now,
+			JSON.stringify(outcomes.map((outcome) => [outcome.request_id, outcome.status, outcome.error])),
+		);
 	}
 
 	/** Keeps a message of a failed request (a single part too) with its siblings, for a replay. */

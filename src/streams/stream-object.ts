@@ -138,6 +138,8 @@ export class StreamObject extends DurableObject<Env> {
 		await this.#commit(now, (batch) => {
 			// One query for the whole delivery; what this loop decides is in `outcomes`.
 			const known = this.#ledger.decidedAmong(messages.map((message) => message.request_id));
+			// Decisions of single-message requests, recorded together after the loop.
+			const singles: DecidedOutcome[] = [];
 			for (const message of messages) {
 				const id = message.request_id;
 				const here = outcomes.get(id);
@@ -154,12 +156,13 @@ export class StreamObject extends DurableObject<Env> {
 				}
 				const text = message.parts === 1 ? message.body : this.#ledger.assemble(id);
 				// A single-message request stored no parts (unless it fails, after this).
-				const outcome = this.#decide(batch, message, text, now, message.parts > 1);
+				const outcome = this.#decide(batch, message, text, now, message.parts === 1 ? singles : null);
 				if (outcome.status === "failed") this.#ledger.keepPart(message, now);
 				outcomes.set(id, outcome);
 				// The writes so far are in the open transaction: the reset throws them away with it.
 				if (fault?.kind === "abort") this.ctx.abort("Injected fault: the object was reset mid-batch.");
 			}
+			this.#ledger.decideAll(singles, now);
 			// A redelivery logs its request again: the entry may be what was lost last time.
 			const envelopes = new Map(messages.map((message) => [message.request_id, message]));
 			this.#outbox.add(
@@ -206,10 +209,15 @@ export class StreamObject extends DurableObject<Env> {
 		return results;
 	}
 
-	/** Decides a complete request and records the outcome; a failure releases its idempotency keys. */
-	#decide(batch: ItemBatch, envelope: RequestEnvelope, text: string, now: number, partsKept = true): DecidedOutcome {
+	/**
+	 * Decides a complete request and records the outcome; a failure releases its idempotency
+	 * keys. A request that kept no parts may have its outcome added to `deferred` instead,
+	 * for the caller to record with others in one statement (`decideAll`).
+	 */
+	#decide(batch: ItemBatch, envelope: RequestEnvelope, text: string, now: number, deferred: DecidedOutcome[] | null = null): DecidedOutcome {
 		const outcome = applyIsolated(this.ctx.storage, this.#ledger, batch, envelope, text, now);
-		this.#ledger.decide(outcome, now, partsKept);
+		if (deferred) deferred.push(outcome);
+		else this.#ledger.decide(outcome, now);
 		if (outcome.status === "failed") this.#ledger.releaseClaims(envelope.request_id);
 		return outcome;
 	}
