@@ -170,6 +170,22 @@ describe("POST /api/ingest: 413 PAYLOAD_TOO_LARGE", () => {
 		await failure(await ingest(c.key, stream), 413, "PAYLOAD_TOO_LARGE");
 	});
 
+	it("does not trust a small Content-Length on a streamed body: past 1 MB it is refused", async () => {
+		const c = await connectorWithKey();
+		const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+		let sent = 0;
+		const stream = new ReadableStream<Uint8Array>({
+			pull(controller) {
+				if (sent > 4 * 1024 * 1024) controller.close();
+				else controller.enqueue(chunk);
+				sent += chunk.byteLength;
+			},
+		});
+		await failure(await ingest(c.key, stream, { "Content-Length": "20" }), 413, "PAYLOAD_TOO_LARGE");
+		// Reading stopped at the limit, not at the end of the body.
+		expect(sent).toBeLessThan(2 * 1024 * 1024);
+	});
+
 	it("accepts exactly 1,048,576 bytes", async () => {
 		const c = await connectorWithKey();
 		const frame = '{"pad":""}';
