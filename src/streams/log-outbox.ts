@@ -2,6 +2,8 @@ import type { LogRecord } from "../storage/connector-logs";
 
 /** The most entries one D1 write carries. */
 export const OUTBOX_FLUSH_LIMIT = 500;
+/** The most JSON one D1 write carries: its one parameter stays far below D1's 2 MB for a value. */
+export const OUTBOX_FLUSH_BYTES = 512 * 1024;
 
 /** A run of pending entries, oldest first, and the last row it covers. */
 export interface OutboxBatch {
@@ -25,12 +27,19 @@ export class LogOutbox {
 		this.sql.exec("INSERT INTO log_outbox (record) SELECT value FROM json_each(?) ORDER BY key", JSON.stringify(records));
 	}
 
-	/** The oldest `limit` pending entries, or null when there are none. */
-	pending(limit = OUTBOX_FLUSH_LIMIT): OutboxBatch | null {
-		const rows = this.sql.exec<{ id: number; record: string }>("SELECT id, record FROM log_outbox ORDER BY id LIMIT ?", limit).toArray();
-		const last = rows.at(-1);
-		if (!last) return null;
-		return { records: rows.map((row) => JSON.parse(row.record) as LogRecord), upTo: last.id };
+	/** The oldest pending entries, at most `limit` of them and about `maxBytes` of JSON; null when there are none. */
+	pending(limit = OUTBOX_FLUSH_LIMIT, maxBytes = OUTBOX_FLUSH_BYTES): OutboxBatch | null {
+		const records: LogRecord[] = [];
+		let upTo = 0;
+		let bytes = 0;
+		for (const row of this.sql.exec<{ id: number; record: string }>("SELECT id, record FROM log_outbox ORDER BY id LIMIT ?", limit)) {
+			bytes += row.record.length;
+			// The first entry goes whatever its size: entries are small, and one must always make progress.
+			if (records.length > 0 && bytes > maxBytes) break;
+			records.push(JSON.parse(row.record) as LogRecord);
+			upTo = row.id;
+		}
+		return records.length > 0 ? { records, upTo } : null;
 	}
 
 	/** Forgets the entries up to `upTo` (D1 has them). Entries added since have higher ids and stay. */
