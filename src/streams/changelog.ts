@@ -9,7 +9,13 @@ export interface Retention {
  * and whether it removed it. Current values live in `items`; the log is what
  * tells a resuming client which keys went away, and how far back a resume can go.
  */
+/** How far the head may move, and how long, before `pruneIfDue` prunes again. */
+const PRUNE_EVERY = { seqs: 256, ms: 1000 };
+
 export class Changelog {
+	// The head and time of the last prune through `pruneIfDue`, in this instance.
+	#pruned: { head: number; at: number } | null = null;
+
 	constructor(readonly sql: SqlStorage) {}
 
 	/** Records changes, each `[seq, key, removed]`: that `seq` wrote (0) or removed (1) `key`. One statement for all. */
@@ -29,6 +35,18 @@ export class Changelog {
 			head - retention.maxEntries,
 			now - retention.maxAgeMs,
 		);
+	}
+
+	/**
+	 * Prunes once the head has moved 256 seqs or a second has passed since the last prune:
+	 * a statement per applied batch is worth saving, and the history kept meanwhile only
+	 * lets resumes reach a little further back.
+	 */
+	pruneIfDue(head: number, retention: Retention, now: number): void {
+		const last = this.#pruned;
+		if (last && head - last.head < PRUNE_EVERY.seqs && now - last.at < PRUNE_EVERY.ms) return;
+		this.prune(head, retention, now);
+		this.#pruned = { head, at: now };
 	}
 
 	/** Whether every change after `since` is still retained, so a resume can replace a snapshot. */

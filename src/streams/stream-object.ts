@@ -229,7 +229,7 @@ export class StreamObject extends DurableObject<Env> {
 			const batch = new ItemBatch(this.ctx.storage.sql, now);
 			write(batch);
 			const applied = batch.finish(settings.MAX_ITEMS_PER_STREAM);
-			this.#changelog.prune(
+			this.#changelog.pruneIfDue(
 				applied.to,
 				{ maxEntries: settings.CHANGELOG_MAX_ENTRIES, maxAgeMs: settings.CHANGELOG_MAX_AGE_SECONDS * 1000 },
 				now,

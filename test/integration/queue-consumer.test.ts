@@ -90,6 +90,19 @@ describe("queue consumer", () => {
 		expect((await snapshot(c.stream)).items).toHaveLength(0);
 	});
 
+	it("acks what the stream applied even while D1 is down: the log entries wait in the stream's outbox", async () => {
+		const c = await connectorWithKey();
+		const [message] = deliveries(queuedRequest(c, [{ n: 1 }]));
+		if (!message) throw new Error("no message");
+		const down = { prepare: () => ({ bind: () => ({ run: async () => Promise.reject(new Error("D1 down")) }) }) };
+		const result = await consume([message], { ...env, DB: down as unknown as D1Database });
+		expect(result.explicitAcks).toEqual([message.id]);
+		expect(result.retryMessages).toEqual([]);
+		expect((await snapshot(c.stream)).items).toHaveLength(1);
+		// The consumer wrote nothing to D1; the stream object writes the entry with its own D1 binding.
+		expect((await flushedLogs(c))[0]).toMatchObject({ request_id: message.body.request_id, status: "processed" });
+	});
+
 	it("drops malformed messages instead of retrying them forever", async () => {
 		const result = await consume([{ id: "bad-1", timestamp: new Date(), attempts: 1, body: { hello: "world" } }]);
 		expect(result.explicitAcks).toEqual(["bad-1"]);

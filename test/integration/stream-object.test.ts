@@ -108,6 +108,34 @@ describe("stream Durable Object", () => {
 		});
 	});
 
+	it("logs every write and removal in the changelog once, at the time it was applied; a losing write logs nothing", async () => {
+		const stub = streamStub(env, freshStream());
+		await runInDurableObject(stub, (_instance: StreamObject, state) => {
+			const sql = state.storage.sql;
+			const apply = (items: { key: string | null; value: Record<string, unknown> }[], at: number, requestId: string, now: number, cap = 100) =>
+				state.storage.transactionSync(() => {
+					const batch = new ItemBatch(sql, now);
+					batch.write(items, { at, requestId });
+					return batch.finish(cap);
+				});
+			const log = () => sql.exec("SELECT seq, key, removed, changed_at FROM changelog ORDER BY seq").toArray();
+			apply([{ key: "a", value: { v: 1 } }, { key: "b", value: { v: 1 } }], 10, `req_${"1".repeat(26)}`, 1000);
+			apply([{ key: "a", value: { v: 2 } }], 20, `req_${"2".repeat(26)}`, 2000);
+			// Older than the stored write of "a": no seq, no changelog row.
+			apply([{ key: "a", value: { v: 0 } }], 5, `req_${"3".repeat(26)}`, 3000);
+			// A third key over a cap of two removes the oldest ("b"), under the next seq.
+			const capped = apply([{ key: "c", value: {} }], 30, `req_${"4".repeat(26)}`, 4000, 2);
+			expect(capped.removed).toEqual(["b"]);
+			expect(log()).toEqual([
+				{ seq: 1, key: "a", removed: 0, changed_at: 1000 },
+				{ seq: 2, key: "b", removed: 0, changed_at: 1000 },
+				{ seq: 3, key: "a", removed: 0, changed_at: 2000 },
+				{ seq: 4, key: "c", removed: 0, changed_at: 4000 },
+				{ seq: 5, key: "b", removed: 1, changed_at: 4000 },
+			]);
+		});
+	});
+
 	it("fails a split request whose parts never all arrive, releasing its idempotency key", async () => {
 		const c = await connectorWithKey();
 		const parts = queuedRequest(c, Array.from({ length: 2000 }, (_, i) => ({ i, pad: "x".repeat(80) })));
