@@ -201,7 +201,7 @@ try {
 		`1-item requests against the floor: **${ratio(first)}** at ${FIRST_LEVEL} connections; **${ratio(last)}** at ${last[0]?.connections} connections.`,
 		"",
 		...levels.flatMap((list) => [`### ${list[0]?.connections} connections`, "", table(columns, rowsAgainst(list[0] as Scenario, list)), ""]),
-		`Why the two levels differ: a real request waits a few milliseconds for its queue send, the floor does not. At ${FIRST_LEVEL} connections that wait leaves cores idle, so requests/s is bounded by latency, not CPU. With more connections the server is kept busy and requests/s approaches what the CPU allows; the consumer also finds more messages per batch, and every batch costs a consumer invocation, a stream RPC and a D1 batch whatever its size.`,
+		`Why the two levels differ: a real request waits a few milliseconds for its queue send, the floor does not. At ${FIRST_LEVEL} connections that wait leaves cores idle, so requests/s is bounded by latency, not CPU. With more connections the server is kept busy and requests/s approaches what the CPU allows; the consumer also finds more messages per batch, and every batch costs a consumer invocation, a stream RPC and a transaction whatever its size (connector logs reach D1 apart from batches, through each stream's log outbox).`,
 		"",
 		`Rate limiter on the hot path: isolates lease tokens from the connector's limiter in blocks sized to their traffic, so a busy connector costs one RPC per block. At ${FIRST_LEVEL} connections the floor answers ${fmt(floor.rps, 0)} requests/s without the limiter and ${fmt(limited.rps, 0)} with it (${fmt(limited.rps / floor.rps)} × the floor, ${fmt(limited.cpu - floor.cpu)} ms of server CPU per request: ${fmt(floor.cpu)} → ${fmt(limited.cpu)}).`,
 		"",
