@@ -53,8 +53,8 @@ export class StreamObject extends DurableObject<Env> {
 	readonly #outbox: LogOutbox;
 	/** When the alarm is set for (null: none), once read from storage; kept in step by every set. */
 	#alarmAt: number | null | undefined;
-	/** When the log outbox was last written out, to space the D1 writes LOG_FLUSH_INTERVAL_MS apart. */
-	#lastFlushAt = 0;
+	/** When the log outbox may next be written out: LOG_FLUSH_INTERVAL_MS after the last write, later after a failed one. */
+	#flushNotBefore = 0;
 	#flushFailures = 0;
 
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -297,9 +297,11 @@ export class StreamObject extends DurableObject<Env> {
 		// The alarm that fired is spent; a write during this handler sets the next one.
 		this.#alarmAt = null;
 		const now = Date.now();
-		if (!(await this.#flushLogs(now))) {
-			const delay = Math.min(FLUSH_RETRY_MS.max, FLUSH_RETRY_MS.first * 2 ** this.#flushFailures++);
-			await this.#wakeBy(now + delay);
+		this.#flushNotBefore = now + config(this.env).LOG_FLUSH_INTERVAL_MS;
+		if (!(await this.#flushLogs())) {
+			// Writes meanwhile schedule no earlier than this either (#flushDue): the backoff holds under load.
+			this.#flushNotBefore = now + Math.min(FLUSH_RETRY_MS.max, FLUSH_RETRY_MS.first * 2 ** this.#flushFailures++);
+			await this.#wakeBy(this.#flushNotBefore);
 			return;
 		}
 		this.#flushFailures = 0;
@@ -312,8 +314,7 @@ export class StreamObject extends DurableObject<Env> {
 	}
 
 	/** Writes the pending log entries to D1, as many writes as they need; false if one failed. */
-	async #flushLogs(now: number): Promise<boolean> {
-		this.#lastFlushAt = now;
+	async #flushLogs(): Promise<boolean> {
 		for (let batch = this.#outbox.pending(); batch; batch = this.#outbox.pending()) {
 			try {
 				await recordOutcomes(this.env.DB, batch.records);
@@ -328,9 +329,9 @@ export class StreamObject extends DurableObject<Env> {
 		return true;
 	}
 
-	/** When the outbox may next be written out: now, unless the last write was under LOG_FLUSH_INTERVAL_MS ago. */
+	/** When the outbox may next be written out: now, unless the last write was under LOG_FLUSH_INTERVAL_MS ago or failed. */
 	#flushDue(now: number): number {
-		return Math.max(now, this.#lastFlushAt + config(this.env).LOG_FLUSH_INTERVAL_MS);
+		return Math.max(now, this.#flushNotBefore);
 	}
 
 	/** Fails the requests whose parts have waited too long, and forgets what is older than the dedupe window. */
