@@ -4,14 +4,14 @@ export interface Retention {
 	maxAgeMs: number;
 }
 
+/** How far the head may move, and how long, before `pruneIfDue` prunes again. */
+const PRUNE_EVERY = { seqs: 256, ms: 1000 };
+
 /**
  * The stream's recent history of changes, one row per seq: which key it touched
  * and whether it removed it. Current values live in `items`; the log is what
  * tells a resuming client which keys went away, and how far back a resume can go.
  */
-/** How far the head may move, and how long, before `pruneIfDue` prunes again. */
-const PRUNE_EVERY = { seqs: 256, ms: 1000 };
-
 export class Changelog {
 	// The head and time of the last prune through `pruneIfDue`, in this instance.
 	#pruned: { head: number; at: number } | null = null;
