@@ -22,8 +22,9 @@ const INSERT = `INSERT INTO connector_logs
 	(request_id, connector_id, received_at, items_received, status, error, idempotency_key, http_status, updated_at)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-function bindRecord(statement: D1PreparedStatement, record: LogRecord, now: string): D1PreparedStatement {
-	return statement.bind(
+/** A record's values in the column order of INSERT (without updated_at). */
+function recordValues(record: LogRecord): (string | number | null)[] {
+	return [
 		record.request_id,
 		record.connector_id,
 		record.received_at,
@@ -32,8 +33,11 @@ function bindRecord(statement: D1PreparedStatement, record: LogRecord, now: stri
 		record.error,
 		record.idempotency_key,
 		record.http_status,
-		now,
-	);
+	];
+}
+
+function bindRecord(statement: D1PreparedStatement, record: LogRecord, now: string): D1PreparedStatement {
+	return statement.bind(...recordValues(record), now);
 }
 
 /** Writes the log entry of a request answered at the edge (rejected, or a replayed duplicate). */
@@ -51,16 +55,7 @@ export async function insertLog(db: D1Database, record: LogRecord): Promise<void
 export async function recordOutcomes(db: D1Database, records: LogRecord[]): Promise<void> {
 	if (records.length === 0) return;
 	const now = new Date().toISOString();
-	const rows = records.map((record) => [
-		record.request_id,
-		record.connector_id,
-		record.received_at,
-		record.items_received,
-		record.status,
-		record.error,
-		record.idempotency_key,
-		record.http_status,
-	]);
+	const rows = records.map(recordValues);
 	await db
 		.prepare(
 			`INSERT INTO connector_logs

@@ -155,8 +155,8 @@ describe("POST /api/ingest: 413 PAYLOAD_TOO_LARGE", () => {
 		expect(entry?.error).toContain("PAYLOAD_TOO_LARGE");
 	});
 
-	it("refuses a streamed body without Content-Length once it passes 1 MB", async () => {
-		const c = await connectorWithKey();
+	/** A JSON string of about 4 MB, streamed in 64 KiB chunks; `sent()` says how much was pulled. */
+	function fourMegabytes(): { stream: ReadableStream<Uint8Array>; sent: () => number } {
 		const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
 		let sent = 0;
 		const stream = new ReadableStream<Uint8Array>({
@@ -167,23 +167,20 @@ describe("POST /api/ingest: 413 PAYLOAD_TOO_LARGE", () => {
 				sent += chunk.byteLength;
 			},
 		});
-		await failure(await ingest(c.key, stream), 413, "PAYLOAD_TOO_LARGE");
+		return { stream, sent: () => sent };
+	}
+
+	it("refuses a streamed body without Content-Length once it passes 1 MB", async () => {
+		const c = await connectorWithKey();
+		await failure(await ingest(c.key, fourMegabytes().stream), 413, "PAYLOAD_TOO_LARGE");
 	});
 
 	it("does not trust a small Content-Length on a streamed body: past 1 MB it is refused", async () => {
 		const c = await connectorWithKey();
-		const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
-		let sent = 0;
-		const stream = new ReadableStream<Uint8Array>({
-			pull(controller) {
-				if (sent > 4 * 1024 * 1024) controller.close();
-				else controller.enqueue(chunk);
-				sent += chunk.byteLength;
-			},
-		});
-		await failure(await ingest(c.key, stream, { "Content-Length": "20" }), 413, "PAYLOAD_TOO_LARGE");
+		const body = fourMegabytes();
+		await failure(await ingest(c.key, body.stream, { "Content-Length": "20" }), 413, "PAYLOAD_TOO_LARGE");
 		// Reading stopped at the limit, not at the end of the body.
-		expect(sent).toBeLessThan(2 * 1024 * 1024);
+		expect(body.sent()).toBeLessThan(2 * 1024 * 1024);
 	});
 
 	it("accepts exactly 1,048,576 bytes", async () => {
