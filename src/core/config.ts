@@ -20,7 +20,7 @@ const ConfigSchema = z.object({
 	CHANGELOG_MAX_ENTRIES: int(10_000, 1, 10_000_000),
 	CHANGELOG_MAX_AGE_SECONDS: int(86_400, 1, 30 * 86_400),
 	QUEUE_RETRY_MAX_DELAY_SECONDS: int(300, 0, 43_200),
-	/** A stream writes its connector-log entries to D1 at most this often (one write per interval, however many). */
+	/** Once a burst of writes is spent, a stream writes its connector-log entries to D1 at most this often (one write for all pending). */
 	LOG_FLUSH_INTERVAL_MS: int(250, 0, 60_000),
 	/** Mounts /api/bench/* (the benchmark's floor routes). */
 	BENCH_ROUTES: flag,

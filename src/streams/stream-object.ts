@@ -10,6 +10,7 @@ import { type Fault, FaultSwitch } from "./fault-switch";
 import { ItemBatch } from "./item-batch";
 import { ItemReader, type ReadRequest, type StreamRead } from "./item-reader";
 import { LogOutbox } from "./log-outbox";
+import { type BucketState, type RateLimit, takeTokens } from "../rate-limit/token-bucket";
 import { RendererHub, catchUpFrames } from "./renderers";
 import { type DecidedOutcome, applyIsolated } from "./request-apply";
 import { type ClaimResult, DEDUPE_WINDOW_MS, type Outcome, type RequestOutcome, RequestLedger } from "./request-ledger";
@@ -25,6 +26,8 @@ export interface ReplayResult {
 
 /** Retry delays of a failed log write: doubling from 1 s, at most a minute. */
 const FLUSH_RETRY_MS = { first: 1000, max: 60_000 };
+/** Log writes that may follow each other at once before LOG_FLUSH_INTERVAL_MS spaces them. */
+const FLUSH_BURST = 4;
 
 const SocketQuery = z.object({
 	since: z.coerce.number().int().min(0).optional(),
@@ -53,8 +56,14 @@ export class StreamObject extends DurableObject<Env> {
 	readonly #outbox: LogOutbox;
 	/** When the alarm is set for (null: none), once read from storage; kept in step by every set. */
 	#alarmAt: number | null | undefined;
-	/** When the log outbox may next be written out: LOG_FLUSH_INTERVAL_MS after the last write, later after a failed one. */
-	#flushNotBefore = 0;
+	/**
+	 * Paces the log outbox's D1 writes: a burst of FLUSH_BURST at once, then one per
+	 * LOG_FLUSH_INTERVAL_MS. Light traffic has its entries written as soon as it is
+	 * applied; under load one write carries many deliveries.
+	 */
+	#flushTokens: BucketState | undefined;
+	/** After a failed write, none before this. */
+	#flushRetryAt = 0;
 	#flushFailures = 0;
 
 	constructor(ctx: DurableObjectState, env: Env) {
@@ -297,11 +306,12 @@ export class StreamObject extends DurableObject<Env> {
 		// The alarm that fired is spent; a write during this handler sets the next one.
 		this.#alarmAt = null;
 		const now = Date.now();
-		this.#flushNotBefore = now + config(this.env).LOG_FLUSH_INTERVAL_MS;
+		const pace = this.#flushPace();
+		if (pace) this.#flushTokens = takeTokens(this.#flushTokens, pace, now).state;
 		if (!(await this.#flushLogs())) {
 			// Writes meanwhile schedule no earlier than this either (#flushDue): the backoff holds under load.
-			this.#flushNotBefore = now + Math.min(FLUSH_RETRY_MS.max, FLUSH_RETRY_MS.first * 2 ** this.#flushFailures++);
-			await this.#wakeBy(this.#flushNotBefore);
+			this.#flushRetryAt = now + Math.min(FLUSH_RETRY_MS.max, FLUSH_RETRY_MS.first * 2 ** this.#flushFailures++);
+			await this.#wakeBy(this.#flushRetryAt);
 			return;
 		}
 		this.#flushFailures = 0;
@@ -329,9 +339,17 @@ export class StreamObject extends DurableObject<Env> {
 		return true;
 	}
 
-	/** When the outbox may next be written out: now, unless the last write was under LOG_FLUSH_INTERVAL_MS ago or failed. */
+	/** When the outbox may next be written out: now, unless the pace's burst is spent or the last write failed. */
 	#flushDue(now: number): number {
-		return Math.max(now, this.#flushNotBefore);
+		const pace = this.#flushPace();
+		const paced = pace ? now + takeTokens(this.#flushTokens, pace, now).retryAfterMs : now;
+		return Math.max(paced, this.#flushRetryAt);
+	}
+
+	/** The log writes' pace as a token bucket's limit; null when LOG_FLUSH_INTERVAL_MS is 0 (no pacing). */
+	#flushPace(): RateLimit | null {
+		const interval = config(this.env).LOG_FLUSH_INTERVAL_MS;
+		return interval > 0 ? { requests: FLUSH_BURST, period_seconds: (FLUSH_BURST * interval) / 1000 } : null;
 	}
 
 	/** Fails the requests whose parts have waited too long, and forgets what is older than the dedupe window. */

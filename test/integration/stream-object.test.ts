@@ -179,6 +179,32 @@ describe("stream Durable Object", () => {
 		expect((await logs(c.id))[0]).toMatchObject({ request_id: id, status: "failed", error: expect.stringContaining("parts arrived") });
 	});
 
+	it("writes log entries at once under light traffic: the pace spaces writes only after a burst", async () => {
+		const c = await connectorWithKey();
+		await runInDurableObject(streamStub(env, c.stream), async (instance: StreamObject, state) => {
+			const holder = instance as unknown as { env: Env };
+			const real = holder.env;
+			holder.env = { ...real, LOG_FLUSH_INTERVAL_MS: "60000" };
+			try {
+				const pending = () => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM log_outbox").one().n;
+				// Each of the first four writes may follow the last at once: the alarm writes the entry out by itself.
+				for (let write = 1; write <= 4; write++) {
+					await instance.applyMessages(queuedRequest(c, [{ write }]));
+					await eventually(() => expect(pending()).toBe(0), 5000, 10);
+				}
+				// The fifth waits a minute.
+				const before = Date.now();
+				await instance.applyMessages(queuedRequest(c, [{ write: 5 }]));
+				expect(await state.storage.getAlarm()).toBeGreaterThanOrEqual(before + 59_000);
+				expect(pending()).toBe(1);
+				await instance.alarm();
+			} finally {
+				holder.env = real;
+			}
+		});
+		expect(await logs(c.id)).toHaveLength(5);
+	});
+
 	it("writes the log entries of many deliveries in one D1 statement, LOG_FLUSH_INTERVAL_MS apart", async () => {
 		const c = await connectorWithKey();
 		const requests = [queuedRequest(c, [{ n: 1 }]), queuedRequest(c, [{ n: 2 }]), queuedRequest(c, [{ n: 3 }, { n: 4 }])];
@@ -189,8 +215,8 @@ describe("stream Durable Object", () => {
 			const counting = { prepare: (sql: string) => (statements.push(sql), real.DB.prepare(sql)) };
 			holder.env = { ...real, DB: counting as unknown as D1Database, LOG_FLUSH_INTERVAL_MS: "60000" };
 			try {
-				// A write out now (of nothing): the next one is due a minute later, whatever arrives meanwhile.
-				await instance.alarm();
+				// Writes out now (of nothing) spend the burst: the next one is due a minute later, whatever arrives meanwhile.
+				for (let write = 0; write < 4; write++) await instance.alarm();
 				const before = Date.now();
 				for (const messages of requests) await instance.applyMessages(messages);
 				expect(await state.storage.getAlarm()).toBeGreaterThanOrEqual(before + 59_000);
