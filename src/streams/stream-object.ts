@@ -1,16 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../core/config";
 import type { IngestMessage, RequestEnvelope } from "../queue/messages";
-import { type LogRecord, markFailed, recordOutcomes } from "../storage/connector-logs";
+import { type LogRecord, markFailed } from "../storage/connector-logs";
 import { logRecord } from "../queue/outcomes";
 import { forgetFailedKeys } from "../ingest/idempotency";
-import { logError } from "../core/log";
 import { Changelog } from "./changelog";
 import { type Fault, FaultSwitch } from "./fault-switch";
 import { ItemBatch } from "./item-batch";
 import { ItemReader, type ReadRequest, type StreamRead } from "./item-reader";
 import { LogOutbox } from "./log-outbox";
-import { type BucketState, type RateLimit, takeTokens } from "../rate-limit/token-bucket";
+import { LogWriter } from "./log-writer";
 import { RendererHub, catchUpFrames } from "./renderers";
 import { type DecidedOutcome, applyIsolated } from "./request-apply";
 import { type ClaimResult, DEDUPE_WINDOW_MS, type Outcome, type RequestOutcome, RequestLedger } from "./request-ledger";
@@ -23,11 +22,6 @@ export interface ReplayResult {
 	status: Outcome | "not_failed" | "incomplete" | "not_found";
 	error: string | null;
 }
-
-/** Retry delays of a failed log write: doubling from 1 s, at most a minute. */
-const FLUSH_RETRY_MS = { first: 1000, max: 60_000 };
-/** Log writes that may follow each other at once before LOG_FLUSH_INTERVAL_MS spaces them. */
-const FLUSH_BURST = 4;
 
 const SocketQuery = z.object({
 	since: z.coerce.number().int().min(0).optional(),
@@ -56,15 +50,7 @@ export class StreamObject extends DurableObject<Env> {
 	readonly #outbox: LogOutbox;
 	/** When the alarm is set for (null: none), once read from storage; kept in step by every set. */
 	#alarmAt: number | null | undefined;
-	/**
-	 * Paces the log outbox's D1 writes: a burst of FLUSH_BURST at once, then one per
-	 * LOG_FLUSH_INTERVAL_MS. Light traffic has its entries written as soon as it is
-	 * applied; under load one write carries many deliveries.
-	 */
-	#flushTokens: BucketState | undefined;
-	/** After a failed write, none before this. */
-	#flushRetryAt = 0;
-	#flushFailures = 0;
+	readonly #logs: LogWriter;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -75,6 +61,7 @@ export class StreamObject extends DurableObject<Env> {
 		this.#renderers = new RendererHub(ctx);
 		this.#faults = new FaultSwitch(ctx.storage);
 		this.#outbox = new LogOutbox(ctx.storage.sql);
+		this.#logs = new LogWriter(this.#outbox, () => this.env);
 	}
 
 	/**
@@ -247,7 +234,7 @@ export class StreamObject extends DurableObject<Env> {
 		});
 		// Sent in the same call that committed the writes: no renderer sees a change that was not saved.
 		this.#renderers.broadcast(changes);
-		await this.#wakeBy(Math.min(this.#flushDue(now), now + config(this.env).PARTS_TIMEOUT_SECONDS * 1000));
+		await this.#wakeBy(Math.min(this.#logs.dueAt(now), now + config(this.env).PARTS_TIMEOUT_SECONDS * 1000));
 	}
 
 	/** Arms an injected fault (test servers only, FAULT_INJECTION="1"); returns every fault armed. */
@@ -306,50 +293,17 @@ export class StreamObject extends DurableObject<Env> {
 		// The alarm that fired is spent; a write during this handler sets the next one.
 		this.#alarmAt = null;
 		const now = Date.now();
-		const pace = this.#flushPace();
-		if (pace) this.#flushTokens = takeTokens(this.#flushTokens, pace, now).state;
-		if (!(await this.#flushLogs())) {
-			// Writes meanwhile schedule no earlier than this either (#flushDue): the backoff holds under load.
-			this.#flushRetryAt = now + Math.min(FLUSH_RETRY_MS.max, FLUSH_RETRY_MS.first * 2 ** this.#flushFailures++);
-			await this.#wakeBy(this.#flushRetryAt);
+		if (!(await this.#logs.write(now))) {
+			// Writes meanwhile schedule no earlier than the retry either (dueAt): the backoff holds under load.
+			await this.#wakeBy(this.#logs.dueAt(now));
 			return;
 		}
-		this.#flushFailures = 0;
 		const timeoutMs = config(this.env).PARTS_TIMEOUT_SECONDS * 1000;
 		const due = this.#ledger.nextExpiry(timeoutMs);
 		if (due !== null && due <= now) await this.#expire(now, timeoutMs);
-		const next = [this.#ledger.nextExpiry(timeoutMs), this.#outbox.isEmpty() ? null : this.#flushDue(Date.now())];
+		const next = [this.#ledger.nextExpiry(timeoutMs), this.#logs.hasPending() ? this.#logs.dueAt(Date.now()) : null];
 		const at = next.filter((time): time is number => time !== null);
 		if (at.length > 0) await this.#wakeBy(Math.min(...at));
-	}
-
-	/** Writes the pending log entries to D1, as many writes as they need; false if one failed. */
-	async #flushLogs(): Promise<boolean> {
-		for (let batch = this.#outbox.pending(); batch; batch = this.#outbox.pending()) {
-			try {
-				await recordOutcomes(this.env.DB, batch.records);
-				// A request that failed here gives its Idempotency-Key back, so the client can retry with it.
-				await forgetFailedKeys(this.env, batch.records);
-			} catch (error) {
-				logError("connector logs not written; the stream retries", error, { entries: batch.records.length });
-				return false;
-			}
-			this.#outbox.remove(batch.upTo);
-		}
-		return true;
-	}
-
-	/** When the outbox may next be written out: now, unless the pace's burst is spent or the last write failed. */
-	#flushDue(now: number): number {
-		const pace = this.#flushPace();
-		const paced = pace ? now + takeTokens(this.#flushTokens, pace, now).retryAfterMs : now;
-		return Math.max(paced, this.#flushRetryAt);
-	}
-
-	/** The log writes' pace as a token bucket's limit; null when LOG_FLUSH_INTERVAL_MS is 0 (no pacing). */
-	#flushPace(): RateLimit | null {
-		const interval = config(this.env).LOG_FLUSH_INTERVAL_MS;
-		return interval > 0 ? { requests: FLUSH_BURST, period_seconds: (FLUSH_BURST * interval) / 1000 } : null;
 	}
 
 	/** Fails the requests whose parts have waited too long, and forgets what is older than the dedupe window. */
