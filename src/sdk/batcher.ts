@@ -1,7 +1,7 @@
 import { type BatchLimits, jsonArrayBytes, MAX_REQUEST_BYTES, MAX_REQUEST_ITEMS, planBatches } from "./batch-plan.ts";
 import type { DataPoolIngest } from "./client.ts";
 import { BatchError, type BatchFailure, DataPoolError } from "./errors.ts";
-import { deriveIdempotencyKey } from "./idempotency-key.ts";
+import { newIdempotencyKey, randomSource } from "./idempotency-key.ts";
 import { checkItem } from "./item-check.ts";
 import type { BatcherOptions, IngestResult } from "./types.ts";
 
@@ -63,6 +63,8 @@ export class Batcher {
 		};
 		this.#flushIntervalMs = limit("flushIntervalMs", options.flushIntervalMs ?? DEFAULTS.flushIntervalMs, 0, 2 ** 31 - 1);
 		this.#maxBuffered = limit("maxBufferedItems", options.maxBufferedItems ?? DEFAULTS.maxBufferedItems, 1, Number.MAX_SAFE_INTEGER);
+		// Without a source of keys every batch would fail later, one by one: say so now.
+		if (options.idempotencyKey === undefined) randomSource();
 	}
 
 	/** Items added and not yet answered by the API. */
@@ -157,7 +159,8 @@ export class Batcher {
 		const itemKey = this.#options.itemKey ?? null;
 		let idempotencyKey = "";
 		try {
-			idempotencyKey = await deriveIdempotencyKey(this.#encoder.encode(json), itemKey);
+			// One key per batch, made once: the client's retries of this batch all send it.
+			idempotencyKey = this.#options.idempotencyKey?.({ items, offset: (batch[0]?.seq ?? 1) - 1 }) ?? newIdempotencyKey();
 			const result = await this.#client.ingestJson(json, {
 				idempotencyKey,
 				...(itemKey === null ? {} : { itemKey }),

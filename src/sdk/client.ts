@@ -1,7 +1,7 @@
 import { abortReason, attemptSignal, sleep } from "./abort.ts";
 import { Batcher } from "./batcher.ts";
 import { DataPoolError } from "./errors.ts";
-import { deriveIdempotencyKey } from "./idempotency-key.ts";
+import { newIdempotencyKey } from "./idempotency-key.ts";
 import { errorFromResponse, resultFromResponse } from "./response.ts";
 import { type BackoffOptions, DEFAULT_BACKOFF, retryDelay } from "./retry-policy.ts";
 import type { BatcherOptions, DataPoolIngestOptions, IngestOptions, IngestResult } from "./types.ts";
@@ -50,14 +50,16 @@ export class DataPoolIngest {
 	 * Sends JSON text exactly as given. Retries 429 (after Retry-After), 5xx, timeouts
 	 * and network errors with the same Idempotency-Key, so a request the server did
 	 * accept before the connection dropped is answered as a replay, not applied twice.
+	 * The key is `options.idempotencyKey`, or a fresh random one per call: each call
+	 * is its own operation, even when its body repeats an earlier one.
 	 */
 	async ingestJson(json: string, options: IngestOptions = {}): Promise<IngestResult> {
 		const itemKey = options.itemKey ?? null;
 		const headers: Record<string, string> = {
 			Authorization: `Bearer ${this.#key}`,
 			"Content-Type": "application/json",
-			// fetch sends a string as UTF-8: the very bytes hashed here.
-			"Idempotency-Key": options.idempotencyKey ?? (await deriveIdempotencyKey(new TextEncoder().encode(json), itemKey)),
+			// Made once, before the first attempt, so that every retry carries it.
+			"Idempotency-Key": options.idempotencyKey ?? newIdempotencyKey(),
 		};
 		if (itemKey !== null) headers["X-Item-Key"] = itemKey;
 		const url = `${this.#baseUrl}/api/ingest${options.stream === undefined ? "" : `/${encodeURIComponent(options.stream)}`}`;

@@ -1,22 +1,30 @@
 const PREFIX = "sdk1_";
+const RANDOM_BYTES = 16;
 
 /**
- * The Idempotency-Key the SDK sends when the caller gives none: SHA-256 over the
- * item key, a NUL byte and the exact body bytes (JSON text never holds a raw NUL,
- * so the two parts cannot run into each other). Every retry of a body sends the
- * same key, so the API applies it at most once; so does the same body sent again
- * within the API's 24 hours, which is what makes re-running an import safe.
+ * A fresh Idempotency-Key for one operation: `sdk1_` and 128 random bits in hex.
+ *
+ * The key names the operation, not its payload: every retry of one `ingest()` call
+ * or one batch sends the same key, so the API applies it at most once, but two
+ * calls with the same body are two operations and both apply (a value set back to
+ * what it was is not taken for a replay). Callers who want a re-run of an import
+ * to be a no-op pass deterministic keys of their own, such as source + timestamp.
  */
-export async function deriveIdempotencyKey(body: Uint8Array, itemKey: string | null = null): Promise<string> {
-	const head = new TextEncoder().encode(itemKey ?? "");
-	const input = new Uint8Array(head.byteLength + 1 + body.byteLength);
-	input.set(head, 0);
-	input.set(body, head.byteLength + 1);
-	// Node 18 exposes Web Crypto as a global only with --experimental-global-webcrypto.
-	const subtle = typeof crypto === "undefined" ? undefined : crypto.subtle;
-	if (!subtle) throw new TypeError("crypto.subtle is missing: pass idempotencyKey, or on Node 18 run with --experimental-global-webcrypto.");
-	const digest = new Uint8Array(await subtle.digest("SHA-256", input));
+export function newIdempotencyKey(): string {
+	const bytes = randomSource().getRandomValues(new Uint8Array(RANDOM_BYTES));
 	let hex = "";
-	for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
+	for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
 	return PREFIX + hex;
+}
+
+/** The runtime's Web Crypto, or a TypeError that says what to do without it. */
+export function randomSource(): Crypto {
+	// getRandomValues, unlike randomUUID, exists outside secure contexts in browsers too.
+	const cryptoApi: Crypto | undefined = globalThis.crypto;
+	if (typeof cryptoApi?.getRandomValues !== "function") {
+		throw new TypeError(
+			"crypto.getRandomValues is missing, so no Idempotency-Key can be made: pass idempotencyKey, or on Node 18 run with --experimental-global-webcrypto.",
+		);
+	}
+	return cryptoApi;
 }

@@ -1,4 +1,4 @@
-// The DataPool ingest SDK: plain TypeScript on fetch, AbortController, timers, TextEncoder and crypto.subtle,
+// The DataPool ingest SDK: plain TypeScript on fetch, AbortController, timers, TextEncoder and crypto.getRandomValues,
 // so it runs on Node ≥ 18, browsers, Deno, Bun and Workers alike. Import it as `datapool-ingest/sdk`.
 export { jsonArrayBytes, MAX_REQUEST_BYTES, MAX_REQUEST_ITEMS, planBatches } from "./batch-plan.ts";
 export type { BatchLimits } from "./batch-plan.ts";
@@ -6,7 +6,7 @@ export { Batcher } from "./batcher.ts";
 export { DataPoolIngest } from "./client.ts";
 export { BatchError, DataPoolError } from "./errors.ts";
 export type { BatchFailure, DataPoolErrorCode, DataPoolErrorDetail, DataPoolErrorInit } from "./errors.ts";
-export { deriveIdempotencyKey } from "./idempotency-key.ts";
+export { newIdempotencyKey } from "./idempotency-key.ts";
 export { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter, retryDelay } from "./retry-policy.ts";
 export type { BackoffOptions } from "./retry-policy.ts";
-export type { BatcherOptions, DataPoolIngestOptions, IngestOptions, IngestResult } from "./types.ts";
+export type { BatcherOptions, BatchInfo, DataPoolIngestOptions, IngestOptions, IngestResult } from "./types.ts";

@@ -23,7 +23,11 @@ export interface DataPoolIngestOptions {
 export interface IngestOptions {
 	/** The field that identifies each item (sent as X-Item-Key); defaults to the connector's item_key. */
 	itemKey?: string;
-	/** Sent on every attempt; defaults to one derived from the body and item key. */
+	/**
+	 * Sent on every attempt of this call; defaults to a fresh random key per call, so two
+	 * calls are two operations even with the same body. Pass a deterministic key (source +
+	 * timestamp, say) to make a re-run of the same import a no-op within the API's 24 hours.
+	 */
 	idempotencyKey?: string;
 	/** Aborts the request, retries and waits included. */
 	signal?: AbortSignal;
@@ -55,8 +59,22 @@ export interface BatcherOptions {
 	itemKey?: string;
 	/** Post to `/api/ingest/{stream}`. */
 	stream?: string;
+	/**
+	 * The Idempotency-Key of a batch, asked once per batch and sent on each of its retries;
+	 * defaults to a fresh random key per batch. Return a deterministic key (source + `offset`
+	 * + `items.length`, say) to make a re-run of the same import a no-op within 24 hours.
+	 */
+	idempotencyKey?: (batch: BatchInfo) => string;
 	/** Called for each batch the API accepted. */
 	onBatch?: (result: IngestResult, items: readonly object[]) => void;
 	/** Called for each batch that failed for good; `flush()` and `close()` reject with it too. */
 	onError?: (failure: BatchFailure) => void;
+}
+
+/** A batch about to be sent, as `BatcherOptions.idempotencyKey` sees it. */
+export interface BatchInfo {
+	/** The batch's items, in the order they were added. */
+	items: readonly object[];
+	/** How many items were added to the batcher before the batch's first one. */
+	offset: number;
 }

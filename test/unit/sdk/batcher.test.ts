@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { BatchError, type BatchFailure, DataPoolIngest, type IngestResult } from "../../../src/sdk/index.ts";
-import { failed, fakeApi, type SentRequest } from "./fake-api.ts";
+import { accepted, failed, fakeApi, type SentRequest } from "./fake-api.ts";
 
-function client(fetch: typeof globalThis.fetch) {
-	return new DataPoolIngest({ key: "ik_live_test", baseUrl: "https://ingest.example.com", fetch, maxAttempts: 1 });
+function client(fetch: typeof globalThis.fetch, maxAttempts = 1) {
+	return new DataPoolIngest({ key: "ik_live_test", baseUrl: "https://ingest.example.com", fetch, maxAttempts, backoff: { baseMs: 1, capMs: 1 } });
 }
+
+const keysOf = (sent: SentRequest[]) => sent.map((r) => r.headers.get("Idempotency-Key"));
 
 const itemsOf = (request: SentRequest | undefined): { id: number }[] => JSON.parse(request?.body ?? "[]");
 
@@ -20,6 +22,46 @@ describe("Batcher", () => {
 		await batcher.flush();
 		expect(api.sent.map((r) => itemsOf(r).map((item) => item.id))).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
 		expect(new Set(api.sent.map((r) => r.headers.get("Idempotency-Key"))).size).toBe(3);
+	});
+
+	it("gives each batch a key of its own, even batches with the same body: on, off, on are three operations", async () => {
+		const api = fakeApi();
+		const batcher = client(api.fetch).createBatcher({ itemKey: "id" });
+		for (const s of ["on", "off", "on"]) {
+			await batcher.add({ id: "x", s });
+			await batcher.flush();
+		}
+		expect(api.sent.map((r) => r.body)).toEqual(['[{"id":"x","s":"on"}]', '[{"id":"x","s":"off"}]', '[{"id":"x","s":"on"}]']);
+		expect(new Set(keysOf(api.sent)).size).toBe(3);
+		expect(keysOf(api.sent)).toEqual(api.sent.map(() => expect.stringMatching(/^sdk1_[0-9a-f]{32}$/)));
+	});
+
+	it("sends a batch's key again on every retry of it, and the next batch's own", async () => {
+		const api = fakeApi([failed(503, "INTERNAL_ERROR"), new TypeError("fetch failed"), accepted(2), failed(429, "RATE_LIMITED"), accepted(2)]);
+		const batcher = client(api.fetch, 3).createBatcher({ maxItems: 2 });
+		for (let id = 1; id <= 4; id++) await batcher.add({ id });
+		await batcher.close();
+		const keys = keysOf(api.sent);
+		expect(api.sent.map((r) => itemsOf(r).map((item) => item.id))).toEqual([[1, 2], [1, 2], [1, 2], [3, 4], [3, 4]]);
+		expect(keys.slice(0, 3)).toEqual(Array(3).fill(keys[0]));
+		expect(keys.slice(3)).toEqual(Array(2).fill(keys[3]));
+		expect(keys[0]).not.toBe(keys[3]);
+	});
+
+	it("sends the caller's key per batch when given, asked once per batch with the batch's offset", async () => {
+		const api = fakeApi([failed(503, "INTERNAL_ERROR")]);
+		const asked: [number, number][] = [];
+		const batcher = client(api.fetch, 2).createBatcher({
+			maxItems: 2,
+			idempotencyKey: ({ items, offset }) => {
+				asked.push([offset, items.length]);
+				return `sales.csv@2024-06-01:${offset}+${items.length}`;
+			},
+		});
+		for (let id = 1; id <= 5; id++) await batcher.add({ id });
+		await batcher.close();
+		expect(asked).toEqual([[0, 2], [2, 2], [4, 1]]);
+		expect(keysOf(api.sent)).toEqual(["sales.csv@2024-06-01:0+2", "sales.csv@2024-06-01:0+2", "sales.csv@2024-06-01:2+2", "sales.csv@2024-06-01:4+1"]);
 	});
 
 	it("never sends more than maxBytes of JSON, however the items are sized", async () => {

@@ -13,7 +13,7 @@ afterEach(() => {
 });
 
 describe("DataPoolIngest.ingest", () => {
-	it("posts the items with the key, the item key and a derived Idempotency-Key, and returns the accepted data", async () => {
+	it("posts the items with the key, the item key and a fresh Idempotency-Key, and returns the accepted data", async () => {
 		const api = fakeApi([accepted(2, "req_a")]);
 		const result = await client(api.fetch).ingest([{ id: 1 }, { id: 2 }], { itemKey: "id", stream: "sales" });
 		expect(result).toEqual({ stream: "sales", items_received: 2, request_id: "req_a", replayed: false });
@@ -23,7 +23,16 @@ describe("DataPoolIngest.ingest", () => {
 		expect(request?.headers.get("Authorization")).toBe("Bearer ik_live_test");
 		expect(request?.headers.get("Content-Type")).toBe("application/json");
 		expect(request?.headers.get("X-Item-Key")).toBe("id");
-		expect(request?.headers.get("Idempotency-Key")).toMatch(/^sdk1_[0-9a-f]{64}$/);
+		expect(request?.headers.get("Idempotency-Key")).toMatch(/^sdk1_[0-9a-f]{32}$/);
+	});
+
+	it("sends a new Idempotency-Key per call, even for the same body: on, off, on are three operations", async () => {
+		const api = fakeApi();
+		const c = client(api.fetch);
+		for (const s of ["on", "off", "on"]) await c.ingest([{ id: "x", s }], { itemKey: "id" });
+		const keys = api.sent.map((r) => r.headers.get("Idempotency-Key"));
+		expect(api.sent[0]?.body).toBe(api.sent[2]?.body);
+		expect(new Set(keys).size).toBe(3);
 	});
 
 	it("reports a replay", async () => {
@@ -41,6 +50,12 @@ describe("DataPoolIngest.ingest", () => {
 		expect(api.sent).toHaveLength(4);
 		expect(new Set(api.sent.map((r) => r.headers.get("Idempotency-Key"))).size).toBe(1);
 		expect(new Set(api.sent.map((r) => r.body)).size).toBe(1);
+	});
+
+	it("retries with the caller's Idempotency-Key when one is given", async () => {
+		const api = fakeApi([failed(503, "INTERNAL_ERROR"), new TypeError("fetch failed"), accepted(1)]);
+		await client(api.fetch).ingest([{ id: 1 }], { idempotencyKey: "import-2024-06-01T00:00Z" });
+		expect(api.sent.map((r) => r.headers.get("Idempotency-Key"))).toEqual(Array(3).fill("import-2024-06-01T00:00Z"));
 	});
 
 	it.each([

@@ -1,25 +1,39 @@
-import { describe, expect, it } from "vitest";
-import { deriveIdempotencyKey } from "../../../src/sdk/index.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { DataPoolIngest, newIdempotencyKey } from "../../../src/sdk/index.ts";
+import { fakeApi } from "./fake-api.ts";
 
-const bytes = (text: string) => new TextEncoder().encode(text);
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
 
-describe("deriveIdempotencyKey", () => {
-	it("is SHA-256 over the item key, a NUL byte and the body, as a valid Idempotency-Key", async () => {
-		// sha256("id" + "\0" + '[{"id":1}]'), computed independently.
-		expect(await deriveIdempotencyKey(bytes('[{"id":1}]'), "id")).toBe(
-			"sdk1_9cdb747f01e4dafccbd9e2a43576ffdb7e1c714104fe166724018c82495148fb",
-		);
-		expect(await deriveIdempotencyKey(bytes("{}"))).toMatch(/^[\x20-\x7e]{1,255}$/);
+describe("newIdempotencyKey", () => {
+	it("is sdk1_ and 128 random bits in hex, a valid Idempotency-Key", () => {
+		const key = newIdempotencyKey();
+		expect(key).toMatch(/^sdk1_[0-9a-f]{32}$/);
+		// The contract's limit on the header.
+		expect(key).toMatch(/^[\x20-\x7e]{1,255}$/);
 	});
 
-	it("is the same for the same body and item key, and differs when either differs", async () => {
-		const body = bytes('[{"id":"a","v":1}]');
-		const key = await deriveIdempotencyKey(body, "id");
-		expect(await deriveIdempotencyKey(bytes('[{"id":"a","v":1}]'), "id")).toBe(key);
-		expect(await deriveIdempotencyKey(body, "v")).not.toBe(key);
-		expect(await deriveIdempotencyKey(body)).not.toBe(key);
-		expect(await deriveIdempotencyKey(bytes('[{"id":"a","v":2}]'), "id")).not.toBe(key);
-		// Whitespace is part of the bytes: the key follows the exact body, not its meaning.
-		expect(await deriveIdempotencyKey(bytes('[{"id":"a", "v":1}]'), "id")).not.toBe(key);
+	it("is new every time", () => {
+		const keys = new Set(Array.from({ length: 1000 }, () => newIdempotencyKey()));
+		expect(keys.size).toBe(1000);
+	});
+
+	it("says what to do where the runtime has no crypto.getRandomValues", async () => {
+		vi.stubGlobal("crypto", undefined);
+		expect(() => newIdempotencyKey()).toThrow(new TypeError(
+			"crypto.getRandomValues is missing, so no Idempotency-Key can be made: pass idempotencyKey, or on Node 18 run with --experimental-global-webcrypto.",
+		));
+		const api = fakeApi();
+		const client = new DataPoolIngest({ key: "ik_live_test", baseUrl: "https://ingest.example.com", fetch: api.fetch });
+		await expect(client.ingest({ id: 1 })).rejects.toThrow(TypeError);
+		expect(() => client.createBatcher()).toThrow(TypeError);
+		expect(api.sent).toHaveLength(0);
+		// A key of the caller's needs no randomness.
+		await expect(client.ingest({ id: 1 }, { idempotencyKey: "order-1" })).resolves.toMatchObject({ items_received: 1 });
+		const batcher = client.createBatcher({ idempotencyKey: ({ offset }) => `import-1-${offset}` });
+		await batcher.add({ id: 2 });
+		await batcher.close();
+		expect(api.sent.map((r) => r.headers.get("Idempotency-Key"))).toEqual(["order-1", "import-1-0"]);
 	});
 });
