@@ -1,6 +1,6 @@
 import { BatchError, DataPoolError, DataPoolIngest, type IngestResult } from "datapool-ingest/sdk";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { connectorLogs, connectorWithKey, eventually, freshStream, snapshot } from "./api";
+import { connectorLogs, connectorWithKey, eventually, freshStream, type LogEntry, snapshot } from "./api";
 import { type FaultProxy, startFaultProxy } from "./fault-proxy";
 
 let proxy: FaultProxy | undefined;
@@ -22,15 +22,86 @@ async function rejection(call: Promise<unknown>): Promise<DataPoolError> {
 // Short waits between retries keep the test quick; Retry-After from the proxy (1 s) is still honoured.
 const backoff = { baseMs: 10, capMs: 100 };
 
+/** The connector's log once `count` requests are logged and none is still queued. */
+function settledLogs(connectorId: string, count: number): Promise<LogEntry[]> {
+	return eventually(async () => {
+		const entries = await connectorLogs(connectorId);
+		expect(entries.filter((entry) => entry.status !== "queued")).toHaveLength(count);
+		return entries;
+	});
+}
+
+/** The value of item "x" and the stream's seq, read through the items API. */
+async function itemX(stream: string) {
+	const snap = await snapshot(stream);
+	return { seq: snap.seq, value: snap.items.find((item) => item.key === "x")?.value };
+}
+
+const ABA = ["on", "off", "on"];
+
 describe("the SDK against the real Worker", () => {
-	it("ingests, and answers a repeat of the same body as a replay", async () => {
+	it("ingests, and answers a repeat of the same Idempotency-Key as a replay", async () => {
 		const connector = await connectorWithKey({ stream: freshStream("sdk"), item_key: "id" });
 		const client = new DataPoolIngest({ key: connector.key, baseUrl: inject("serverUrl") });
-		const first = await client.ingest([{ id: "a", n: 1 }], { stream: connector.stream });
+		const first = await client.ingest([{ id: "a", n: 1 }], { stream: connector.stream, idempotencyKey: "order-a" });
 		expect(first).toMatchObject({ stream: connector.stream, items_received: 1, replayed: false });
 		expect(first.request_id).toMatch(/^req_/);
-		const again = await client.ingest([{ id: "a", n: 1 }], { stream: connector.stream });
+		const again = await client.ingest([{ id: "a", n: 1 }], { stream: connector.stream, idempotencyKey: "order-a" });
 		expect(again).toEqual({ ...first, replayed: true });
+	});
+
+	it("applies on, off, on through ingest(): a body sent again is a new operation, and the item ends on", async () => {
+		const connector = await connectorWithKey({ stream: freshStream("sdk-aba"), item_key: "id" });
+		const client = new DataPoolIngest({ key: connector.key, baseUrl: inject("serverUrl") });
+		const results: IngestResult[] = [];
+		for (const s of ABA) results.push(await client.ingest([{ id: "x", s }]));
+		expect(results.map((result) => result.replayed)).toEqual([false, false, false]);
+		const logs = await settledLogs(connector.id, 3);
+		expect(logs.map((entry) => entry.status)).toEqual(["processed", "processed", "processed"]);
+		expect(new Set(logs.map((entry) => entry.idempotency_key)).size).toBe(3);
+		expect(await itemX(connector.stream)).toEqual({ seq: 3, value: { id: "x", s: "on" } });
+	});
+
+	it("applies on, off, on through the batcher, one batch each, and the item ends on", async () => {
+		const connector = await connectorWithKey({ stream: freshStream("sdk-aba-batch"), item_key: "id" });
+		const client = new DataPoolIngest({ key: connector.key, baseUrl: inject("serverUrl") });
+		const results: IngestResult[] = [];
+		const batcher = client.createBatcher({ itemKey: "id", onBatch: (result) => results.push(result) });
+		for (const s of ABA) {
+			await batcher.add({ id: "x", s });
+			await batcher.flush();
+		}
+		await batcher.close();
+		expect(results.map((result) => result.replayed)).toEqual([false, false, false]);
+		const logs = await settledLogs(connector.id, 3);
+		expect(logs.map((entry) => entry.status)).toEqual(["processed", "processed", "processed"]);
+		expect(await itemX(connector.stream)).toEqual({ seq: 3, value: { id: "x", s: "on" } });
+	});
+
+	it("applies each of on, off, on once when every answer is lost and the call retried, through ingest() and the batcher", async () => {
+		const connector = await connectorWithKey({ stream: freshStream("sdk-aba-drop"), item_key: "id" });
+		// Each request is accepted, its answer dropped, and its retry must be a replay of it alone.
+		proxy = await startFaultProxy(inject("serverUrl"), Array.from({ length: 6 }, () => ["drop", "pass"] as const).flat());
+		const client = new DataPoolIngest({ key: connector.key, baseUrl: proxy.url, backoff });
+		const results: IngestResult[] = [];
+		for (const s of ABA) results.push(await client.ingest([{ id: "x", s }]));
+		const batcher = client.createBatcher({ itemKey: "id", onBatch: (result) => results.push(result) });
+		for (const s of ABA) {
+			await batcher.add({ id: "x", s });
+			await batcher.flush();
+		}
+		await batcher.close();
+
+		expect(results.map((result) => result.replayed)).toEqual(Array(6).fill(true));
+		const keys = proxy.log.map((entry) => entry.idempotencyKey);
+		// Two requests per operation, with one key each, and six keys in all.
+		expect(keys.filter((_, i) => i % 2 === 0)).toEqual(keys.filter((_, i) => i % 2 === 1));
+		expect(new Set(keys).size).toBe(6);
+		const logs = await settledLogs(connector.id, 12);
+		const statusByKey = new Map<string | null, string[]>();
+		for (const entry of logs) statusByKey.set(entry.idempotency_key, [...(statusByKey.get(entry.idempotency_key) ?? []), entry.status].sort());
+		expect([...statusByKey.values()]).toEqual(Array(6).fill(["duplicate", "processed"]));
+		expect(await itemX(connector.stream)).toEqual({ seq: 6, value: { id: "x", s: "on" } });
 	});
 
 	it("delivers every item exactly once through 429s, 503s and dropped connections", async () => {
