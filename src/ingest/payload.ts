@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { type ErrorDetail, invalidPayload } from "../http/errors";
+import { invalidPayload } from "../http/errors";
+import { type ItemProblem, count, itemProblemsError } from "./item-problems";
 
 /** A JSON object as ingested. */
 export type JsonObject = Record<string, unknown>;
@@ -32,6 +33,15 @@ const ItemList = z
 const Document = z.union([JsonObjectSchema, z.array(z.unknown())], {
 	error: "The body must be a JSON object or a non-empty array of JSON objects.",
 });
+
+/**
+ * The form of the keys the stream gives keyless items (`<request_id>:<index>`). A client's
+ * key of that form could overwrite a keyless item, so it is refused; a number never matches.
+ */
+const RESERVED_ITEM_KEY = /^req_[0-9a-z]{26}:\d+$/;
+
+/** Whether a resolved item key has the form reserved for keyless items. */
+export const isReservedItemKey = (key: string): boolean => RESERVED_ITEM_KEY.test(key);
 
 /** The key an item is filed under: a non-empty string, or a finite number in its canonical string form. */
 export function resolveItemKey(value: unknown): string | null {
@@ -85,39 +95,58 @@ export function parseDocument(text: string, format: PayloadFormat): unknown {
 	return lines;
 }
 
-function itemDetails(error: z.ZodError): ErrorDetail[] {
-	return error.issues.map((issue) => {
-		const path = issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment));
-		return typeof path[0] === "number" ? { index: path[0], path, message: issue.message } : { path, message: issue.message };
-	});
+/** Splits zod's issues into problems of single items and problems of the body as a whole. */
+function sortIssues(error: z.ZodError): { items: ItemProblem[]; body: { path: (string | number)[]; message: string }[] } {
+	const items: ItemProblem[] = [];
+	const body: { path: (string | number)[]; message: string }[] = [];
+	for (const issue of error.issues) {
+		const [first, ...rest] = issue.path.map((segment) => (typeof segment === "symbol" ? String(segment) : segment));
+		if (typeof first === "number") items.push({ index: first, path: [first, ...rest], message: issue.message });
+		else body.push({ path: first === undefined ? [] : [first, ...rest], message: issue.message });
+	}
+	return { items, body };
+}
+
+/** Why an item's key is refused, or null when `key` is fine. */
+function keyProblem(key: string | null, itemKey: string, index: number): string | null {
+	if (key === null) {
+		return `Item ${index} needs "${itemKey}" as a non-empty string (at most ${MAX_ITEM_KEY_LENGTH} characters) or a finite number.`;
+	}
+	if (isReservedItemKey(key)) {
+		return `Item ${index} has "${itemKey}" of the form <request_id>:<index>, which is reserved for keyless items.`;
+	}
+	return null;
 }
 
 /**
  * Validates a parsed document as items and resolves their keys with `itemKey`
- * (null: every item keyless). Every bad item is reported, not just the first.
+ * (null: every item keyless). Every bad item is counted; the first 100 are listed.
  */
 export function validateItems(document: unknown, itemKey: string | null): ParsedItem[] {
 	const shape = Document.safeParse(document);
 	if (!shape.success) throw invalidPayload(shape.error.issues[0]?.message ?? "Invalid body.");
-	const list = ItemList.safeParse(Array.isArray(shape.data) ? shape.data : [shape.data]);
-	if (!list.success) throw invalidPayload("The body holds invalid items.", itemDetails(list.error));
+	const candidates = Array.isArray(shape.data) ? shape.data : [shape.data];
+	const list = ItemList.safeParse(candidates);
+	if (!list.success) {
+		const issues = sortIssues(list.error);
+		// A count out of range refuses the body whole: zod then checks no item.
+		const [general] = issues.body;
+		if (general) throw invalidPayload(general.message, issues.body);
+		throw itemProblemsError(issues.items, (failed) => `${failed} of ${count(candidates.length)} items are not JSON objects.`);
+	}
 	const items = list.data;
 	if (itemKey === null) return items.map((value) => ({ key: null, value }));
 
 	const keyed: ParsedItem[] = [];
-	const bad: ErrorDetail[] = [];
+	const bad: ItemProblem[] = [];
 	items.forEach((value, index) => {
 		const key = Object.hasOwn(value, itemKey) ? resolveItemKey(value[itemKey]) : null;
-		if (key === null) {
-			bad.push({
-				index,
-				path: [index, itemKey],
-				message: `Item ${index} needs "${itemKey}" as a non-empty string (at most ${MAX_ITEM_KEY_LENGTH} characters) or a finite number.`,
-			});
-		} else keyed.push({ key, value });
+		const problem = keyProblem(key, itemKey, index);
+		if (problem !== null) bad.push({ index, path: [index, itemKey], message: problem });
+		else keyed.push({ key, value });
 	});
 	if (bad.length > 0) {
-		throw invalidPayload(`${bad.length} of ${items.length} items lack a valid item key "${itemKey}".`, bad);
+		throw itemProblemsError(bad, (failed) => `${failed} of ${count(items.length)} items lack a valid item key "${itemKey}".`);
 	}
 	return keyed;
 }

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, call, connectorWithKey, data, eventually, failure, ingest, logs } from "../helpers";
+import { admin, call, connectorWithKey, data, eventually, failure, ingest, logs, snapshot } from "../helpers";
 
 async function gzip(text: string | Uint8Array): Promise<Uint8Array> {
 	const bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
@@ -88,6 +88,44 @@ describe("POST /api/ingest: 400 INVALID_PAYLOAD", () => {
 			await call(`/api/streams/${c.stream}/items`, { headers: { Authorization: "Bearer test-admin-token" } }),
 		);
 		expect(items.items).toEqual([]);
+	});
+
+	it("answers 10,000 items lacking the item key with a small 400 listing the first 100", async () => {
+		const c = await connectorWithKey({ item_key: "id" });
+		const response = await ingest(c.key, Array.from({ length: 10_000 }, () => ({})));
+		const text = await response.clone().text();
+		const body = await failure(response, 400, "INVALID_PAYLOAD");
+		expect(body.error.details?.map((detail) => detail.index)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+		expect(body.error.details?.[99]?.path).toEqual([99, "id"]);
+		expect(body.error.message).toContain("10,000 of 10,000 items");
+		// 1.36 MB when every item was listed.
+		expect(new TextEncoder().encode(text).byteLength).toBeLessThan(20_000);
+	});
+
+	it("refuses an item key of the keyless form <request_id>:<index>, and the keyless item stays as it was", async () => {
+		const c = await connectorWithKey();
+		const keyless = await data<{ request_id: string }>(await ingest(c.key, [{ who: "keyless" }]), 202);
+		const reserved = `${keyless.request_id}:0`;
+		await eventually(async () => expect((await snapshot(c.stream)).items.map((item) => item.key)).toEqual([reserved]));
+
+		const refused = await failure(
+			await ingest(c.key, [{ id: "fine", who: "keyed" }, { id: reserved, who: "intruder" }], { "X-Item-Key": "id" }),
+			400,
+			"INVALID_PAYLOAD",
+		);
+		expect(refused.error.details?.map(({ index, path }) => ({ index, path }))).toEqual([{ index: 1, path: [1, "id"] }]);
+		expect(refused.error.details?.[0]?.message).toContain("reserved for keyless items");
+		// A later request that is applied shows the refused one was not queued behind it.
+		await data(await ingest(c.key, [{ id: "after" }], { "X-Item-Key": "id" }), 202);
+		const items = await eventually(async () => {
+			const found = (await snapshot(c.stream)).items;
+			expect(found).toHaveLength(2);
+			return found;
+		});
+		expect(items.map(({ key, value }) => ({ key, value }))).toEqual([
+			{ key: reserved, value: { who: "keyless" } },
+			{ key: "after", value: { id: "after" } },
+		]);
 	});
 
 	it("uses X-Item-Key over the connector's item_key", async () => {

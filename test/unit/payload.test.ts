@@ -6,6 +6,7 @@ import {
 	MAX_ITEMS,
 	decodeUtf8,
 	exceedsDepth,
+	isReservedItemKey,
 	parseDocument,
 	parsePayload,
 	resolveItemKey,
@@ -229,7 +230,7 @@ describe("validateItems", () => {
 
 	it("lists every item that is not an object, with its index", () => {
 		const error = invalid(() => validateItems([{ ok: 1 }, 2, { ok: 3 }, null, [], "s"], null));
-		expect(error.message).toBe("The body holds invalid items.");
+		expect(error.message).toBe("4 of 6 items are not JSON objects.");
 		expect(error.details?.map((detail) => detail.index)).toEqual([1, 3, 4, 5]);
 		expect(error.details?.[0]).toEqual({ index: 1, path: [1], message: "Each item must be a JSON object." });
 	});
@@ -242,6 +243,20 @@ describe("validateItems", () => {
 			[1, 2, 4, 5, 6, 7].map((index) => ({ index, path: [index, "id"] })),
 		);
 		expect(error.details?.[0]?.message).toContain('needs "id"');
+	});
+
+	it("lists at most 100 items lacking their key, the first ones, and counts them all", () => {
+		const error = invalid(() => validateItems(Array.from({ length: MAX_ITEMS }, () => ({})), "id"));
+		expect(error.details?.map((detail) => detail.index)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+		expect(error.details?.[99]?.path).toEqual([99, "id"]);
+		expect(error.message).toBe('10,000 of 10,000 items lack a valid item key "id". The first 100 of 10,000 problems are listed.');
+	});
+
+	it("lists at most 100 items that are not objects, and counts them all", () => {
+		const document = Array.from({ length: 5000 }, (_, i) => (i % 2 === 0 ? { ok: i } : i));
+		const error = invalid(() => validateItems(document, null));
+		expect(error.details?.map((detail) => detail.index)).toEqual(Array.from({ length: 100 }, (_, i) => 2 * i + 1));
+		expect(error.message).toBe("2,500 of 5,000 items are not JSON objects. The first 100 of 2,500 problems are listed.");
 	});
 
 	it("reports a missing key on a single object as index 0", () => {
@@ -274,6 +289,60 @@ describe("validateItems", () => {
 		expect(validateItems(JSON.parse('{"constructor": "c1"}'), "constructor")).toEqual([
 			{ key: "c1", value: { constructor: "c1" } },
 		]);
+	});
+});
+
+describe("keys reserved for keyless items", () => {
+	const requestId = "req_01jz0k3m4n5p6q7r8s9t0v1w2x";
+
+	it("recognises exactly the keyless form <request_id>:<index>", () => {
+		expect(requestId).toMatch(/^req_[0-9a-z]{26}$/);
+		expect(isReservedItemKey(`${requestId}:0`)).toBe(true);
+		expect(isReservedItemKey(`${requestId}:9999`)).toBe(true);
+		for (const key of [
+			requestId,
+			`${requestId}:`,
+			`${requestId}:-1`,
+			`${requestId}:1a`,
+			`${requestId}:0 `,
+			` ${requestId}:0`,
+			`${requestId.toUpperCase().replace("REQ_", "req_")}:0`,
+			`req_${"a".repeat(25)}:0`,
+			`req_${"a".repeat(27)}:0`,
+			`xreq_${"a".repeat(26)}:0`,
+			"req_:0",
+			"42",
+		]) {
+			expect(isReservedItemKey(key), key).toBe(false);
+		}
+	});
+
+	it("refuses a keyed item whose key has the keyless form, naming its index", () => {
+		const error = invalid(() => validateItems([{ id: "fine" }, { id: `${requestId}:3` }, { id: `${requestId}:x` }], "id"));
+		expect(error.message).toBe('1 of 3 items lack a valid item key "id".');
+		expect(error.details).toEqual([
+			{ index: 1, path: [1, "id"], message: 'Item 1 has "id" of the form <request_id>:<index>, which is reserved for keyless items.' },
+		]);
+	});
+
+	it("counts reserved and missing keys together, in index order", () => {
+		const error = invalid(() => validateItems([{ id: `${requestId}:0` }, {}, { id: "ok" }], "id"));
+		expect(error.details?.map((detail) => detail.index)).toEqual([0, 1]);
+		expect(error.message).toMatch(/^2 of 3 items/);
+	});
+
+	it("never refuses a number: its string form cannot take the reserved form", () => {
+		expect(validateItems([{ id: 0 }, { id: 12 }], "id").map((item) => item.key)).toEqual(["0", "12"]);
+	});
+
+	it("leaves such a value alone in a keyless request or in another field", () => {
+		expect(validateItems([{ id: `${requestId}:0` }], null)).toEqual([{ key: null, value: { id: `${requestId}:0` } }]);
+		expect(validateItems([{ id: "a", ref: `${requestId}:0` }], "id")[0]?.key).toBe("a");
+	});
+
+	it("is refused again when the stream re-parses a queued payload", () => {
+		invalid(() => parsePayload(JSON.stringify([{ id: `${requestId}:1` }]), "json", "id"));
+		expect(parsePayload(JSON.stringify([{ id: "a" }]), "json", "id")).toHaveLength(1);
 	});
 });
 

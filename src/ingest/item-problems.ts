@@ -1,0 +1,46 @@
+import { ApiError, invalidPayload } from "../http/errors";
+
+/** How many problems one 400 lists at most; its message still counts every item that failed. */
+export const MAX_LISTED_PROBLEMS = 100;
+
+/** A field path inside a request: the item's index first, then the path within the item. */
+export type ItemPath = [index: number, ...within: (string | number)[]];
+
+/** One problem of one item, as a key check or a schema check finds it. */
+export interface ItemProblem {
+	index: number;
+	path: ItemPath;
+	message: string;
+}
+
+/** What a bounded list of problems says: the first ones in index order, and how many items failed in all. */
+export interface BoundedProblems {
+	listed: ItemProblem[];
+	failedItems: number;
+}
+
+/**
+ * Keeps the first `max` problems in index order (an item's own problems keep the order
+ * they were found in) and counts the distinct items that failed, so that a body of
+ * 10,000 bad items answers a small 400 that still says how many there were.
+ */
+export function boundProblems(problems: readonly ItemProblem[], max = MAX_LISTED_PROBLEMS): BoundedProblems {
+	const failed = new Set<number>();
+	for (const problem of problems) failed.add(problem.index);
+	// Array.prototype.sort is stable, which keeps each item's problems in their order.
+	const listed = [...problems].sort((a, b) => a.index - b.index).slice(0, Math.max(0, max));
+	return { listed, failedItems: failed.size };
+}
+
+/**
+ * The 400 INVALID_PAYLOAD of a request with item problems: `describe` words the message
+ * from the number of items that failed, and when the list is cut the message says so.
+ */
+export function itemProblemsError(problems: readonly ItemProblem[], describe: (failedItems: string) => string): ApiError {
+	const { listed, failedItems } = boundProblems(problems);
+	const cut = problems.length > listed.length ? ` The first ${listed.length} of ${count(problems.length)} problems are listed.` : "";
+	return invalidPayload(`${describe(count(failedItems))}${cut}`, listed);
+}
+
+/** A count as the messages print it: 10,000, not 10000. */
+export const count = (n: number): string => n.toLocaleString("en-US");
