@@ -102,6 +102,14 @@ export const LogEntry = z
 		error: z.string().nullable(),
 		idempotency_key: z.string().nullable(),
 		http_status: z.number().int().nullable().openapi({ description: "The HTTP status the request was answered with, when known at the edge." }),
+		count: z.number().int().min(1).openapi({
+			description:
+				"How many requests the entry stands for: 1, except for rate-limited (429) requests, which are logged aggregated: one entry per connector, per isolate and per 10 s window, counting every request refused in it.",
+		}),
+		window_ends_at: z.string().nullable().openapi({
+			format: "date-time",
+			description: "The end of an aggregated rate-limited window (its `received_at` is the first refused request's); null otherwise.",
+		}),
 	})
 	.openapi("LogEntry");
 

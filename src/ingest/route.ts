@@ -9,8 +9,8 @@ import type { AppEnv } from "../http/context";
 import { ApiError, unauthorized } from "../http/errors";
 import { validationHook } from "../http/validation";
 import { rateLimitHeaders, type RateDecision } from "../rate-limit/token-bucket";
-import { takeRateLimit } from "../rate-limit/take";
-import { insertLog, type LogStatus } from "../storage/connector-logs";
+import { effectiveRateLimit, takeRateLimit } from "../rate-limit/take";
+import { insertLog, type LogStatus, upsertRateLimitedWindow } from "../storage/connector-logs";
 import type { ClaimResult } from "../streams/request-ledger";
 import type { ClaimInput } from "../streams/stream-object";
 import { streamStub } from "../streams/stub";
@@ -20,6 +20,7 @@ import { parseIngestHeaders } from "./headers";
 import { lookupIdempotency, rememberIdempotency } from "./idempotency";
 import { registerIngestDocs } from "./docs";
 import { decodeUtf8, parseDocument, validateItems } from "./payload";
+import { RateLimitedLog } from "./rate-limited-log";
 
 type IngestEnv = AppEnv & { Variables: { rateLimit?: RateDecision } };
 type IngestContext = Context<IngestEnv>;
@@ -36,6 +37,9 @@ interface Accepted {
 	items_received: number;
 	request_id: string;
 }
+
+// This isolate's count of 429s per connector and window: a flood of them costs a few log writes, not one per request.
+const rateLimitedLog = new RateLimitedLog();
 
 export const ingest = new OpenAPIHono<IngestEnv>({ defaultHook: validationHook });
 
@@ -61,7 +65,8 @@ async function handleIngest(c: IngestContext, pathStream: string | null): Promis
 	} catch (error) {
 		const status = error instanceof ApiError ? error.status : 500;
 		const message = error instanceof ApiError ? `${error.code}: ${error.message}` : "INTERNAL_ERROR: the request could not be queued.";
-		writeLog(c, attempt, status >= 500 ? "failed" : "rejected", message, status);
+		if (status === 429) logRateLimited(c, attempt);
+		else writeLog(c, attempt, status >= 500 ? "failed" : "rejected", message, status);
 		throw error;
 	}
 }
@@ -183,4 +188,18 @@ function writeLog(c: IngestContext, attempt: Attempt, status: LogStatus, error: 
 			http_status: httpStatus,
 		}).catch((failure: unknown) => logError("connector log not written", failure, { request_id: requestId })),
 	);
+}
+
+/** Counts a 429 into its connector's aggregated log entry; only the first of a window starts a write. */
+function logRateLimited(c: IngestContext, attempt: Attempt): void {
+	const { connector } = attempt.principal;
+	const db = c.env.DB;
+	const refusal = {
+		connectorId: connector.id,
+		requestId: c.get("requestId"),
+		receivedAt: new Date(c.get("receivedAt")).toISOString(),
+		limit: effectiveRateLimit(c.env, connector),
+	};
+	const writing = rateLimitedLog.record(refusal, (window) => upsertRateLimitedWindow(db, window));
+	if (writing) c.executionCtx.waitUntil(writing);
 }

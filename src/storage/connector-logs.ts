@@ -2,8 +2,8 @@ import type { LogStatus } from "./log-status";
 
 export type { LogStatus } from "./log-status";
 
-/** A connector log entry as the API shows it. */
-export interface LogEntry {
+/** What every connector log entry records of a request. */
+interface LogFields {
 	request_id: string;
 	received_at: string;
 	items_received: number;
@@ -13,9 +13,28 @@ export interface LogEntry {
 	http_status: number | null;
 }
 
-/** A log entry plus the connector it belongs to. */
-export interface LogRecord extends LogEntry {
+/** A connector log entry as the API shows it. */
+export interface LogEntry extends LogFields {
+	/** How many requests the entry stands for: 1, or the requests of an aggregated rate-limited window. */
+	count: number;
+	/** The end of an aggregated window; null for an entry of one request. */
+	window_ends_at: string | null;
+}
+
+/** A log entry of one request plus the connector it belongs to. */
+export interface LogRecord extends LogFields {
 	connector_id: string;
+}
+
+/** The aggregated entry of the requests one isolate refused with 429 for a connector in one window. */
+export interface RateLimitedWindow {
+	/** The first refused request of the window. */
+	request_id: string;
+	connector_id: string;
+	received_at: string;
+	window_ends_at: string;
+	count: number;
+	error: string;
 }
 
 const INSERT = `INSERT INTO connector_logs
@@ -43,6 +62,34 @@ function bindRecord(statement: D1PreparedStatement, record: LogRecord, now: stri
 /** Writes the log entry of a request answered at the edge (rejected, or a replayed duplicate). */
 export async function insertLog(db: D1Database, record: LogRecord): Promise<void> {
 	await bindRecord(db.prepare(`${INSERT} ON CONFLICT (request_id) DO NOTHING`), record, new Date().toISOString()).run();
+}
+
+/**
+ * Writes a rate-limited window's entry with its count so far. The count is absolute (one
+ * isolate counts each window), so a retried or late write never counts a request twice
+ * and never lowers a count already written.
+ */
+export async function upsertRateLimitedWindow(db: D1Database, window: RateLimitedWindow): Promise<void> {
+	await db
+		.prepare(
+			`INSERT INTO connector_logs
+				(request_id, connector_id, received_at, items_received, status, error, idempotency_key, http_status, updated_at,
+				 request_count, window_ends_at)
+			 VALUES (?, ?, ?, 0, 'rejected', ?, NULL, 429, ?, ?, ?)
+			 ON CONFLICT (request_id) DO UPDATE SET
+				request_count = excluded.request_count, error = excluded.error, updated_at = excluded.updated_at
+			 WHERE excluded.request_count > connector_logs.request_count`,
+		)
+		.bind(
+			window.request_id,
+			window.connector_id,
+			window.received_at,
+			window.error,
+			new Date().toISOString(),
+			window.count,
+			window.window_ends_at,
+		)
+		.run();
 }
 
 /**
@@ -103,7 +150,8 @@ export async function listLogs(
 	}
 	const { results } = await db
 		.prepare(
-			`SELECT request_id, received_at, items_received, status, error, idempotency_key, http_status
+			`SELECT request_id, received_at, items_received, status, error, idempotency_key, http_status,
+			        request_count AS count, window_ends_at
 			 FROM connector_logs WHERE ${where.join(" AND ")}
 			 ORDER BY received_at DESC, request_id DESC LIMIT ?`,
 		)

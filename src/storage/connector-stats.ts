@@ -35,7 +35,8 @@ export function noActivity(): ConnectorStats {
 
 /**
  * Key counts, the last request time and the last 24 h of log statuses of every
- * connector, by connector id. Two queries for the whole list, whatever the number
+ * connector, by connector id (an aggregated rate-limited entry counts as the requests
+ * it stands for). Two queries for the whole list, whatever the number
  * of connectors; both are served by the connector_logs indexes.
  */
 export async function connectorStats(db: D1Database, now = Date.now()): Promise<Map<string, ConnectorStats>> {
@@ -52,7 +53,7 @@ export async function connectorStats(db: D1Database, now = Date.now()): Promise<
 			.all<TotalsRow>(),
 		db
 			.prepare(
-				`SELECT connector_id, status, COUNT(*) AS count FROM connector_logs
+				`SELECT connector_id, status, SUM(request_count) AS count FROM connector_logs
 				 WHERE received_at >= ? GROUP BY connector_id, status`,
 			)
 			.bind(since)

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { admin, connectorWithKey, data, eventually, failure, ingest, logs } from "../helpers";
+import { admin, connectorWithKey, data, eventually, failure, ingest, type LogEntry, logs } from "../helpers";
+
+type RejectedEntry = LogEntry & { count: number; window_ends_at: string | null; http_status: number | null };
 
 describe("per-connector rate limits", () => {
 	it("allows `requests` per period, then answers 429 with Retry-After and RateLimit headers", async () => {
@@ -56,6 +58,35 @@ describe("per-connector rate limits", () => {
 		expect(response.status).toBe(202);
 		expect(response.headers.get("RateLimit-Limit")).toBe("100");
 	});
+
+	it("logs a flood of 429s aggregated: one entry per window, whose counts sum to the refusals exactly", async () => {
+		const c = await connectorWithKey({ rate_limit: { requests: 1, period_seconds: 3600 } });
+		const statuses: number[] = [];
+		for (let wave = 0; wave < 6; wave++) {
+			const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => ingest(c.key, { wave, i })));
+			for (const response of responses) {
+				statuses.push(response.status);
+				await response.arrayBuffer();
+			}
+		}
+		const refused = statuses.filter((status) => status === 429).length;
+		expect(refused).toBe(299);
+
+		// The windows' final counts are written once each window (10 s) closes.
+		const rejected = await eventually(async () => {
+			const rows = (await logs(c.id, "?status=rejected&limit=200")) as RejectedEntry[];
+			expect(rows.reduce((sum, row) => sum + row.count, 0)).toBe(refused);
+			return rows;
+		}, 25_000);
+		expect(new Set(rejected.map((row) => row.window_ends_at)).size).toBe(rejected.length);
+		for (const row of rejected) {
+			expect(row.window_ends_at).not.toBeNull();
+			expect(row.error).toMatch(/^RATE_LIMITED: [\d,]+ requests? refused between /);
+			expect(row.http_status).toBe(429);
+		}
+		const listed = await data<{ id: string; stats: { last_24h: { rejected: number } } }[]>(await admin("/connectors?include=stats"));
+		expect(listed.find((entry) => entry.id === c.id)?.stats.last_24h.rejected).toBe(refused);
+	}, 40_000);
 
 	it("reports 429 before looking at the body", async () => {
 		const c = await connectorWithKey({ rate_limit: { requests: 1, period_seconds: 60 } });
