@@ -46,8 +46,12 @@ export async function issueTicket(adminToken: string, stream: string, now = Date
 	return { token: `${SECRET_PREFIX.ticket}${payload}.${toBase64url(signature)}`, expiresAt };
 }
 
-/** The stream a ticket opens, or null when it is malformed, forged or expired. */
-export async function verifyTicket(adminToken: string, ticket: string, now = Date.now()): Promise<{ stream: string } | null> {
+/** The stream a ticket opens and when it expires, or null when it is malformed, forged or expired. */
+export async function verifyTicket(
+	adminToken: string,
+	ticket: string,
+	now = Date.now(),
+): Promise<{ stream: string; expiresAt: number } | null> {
 	const match = TICKET.exec(ticket);
 	if (!match || !adminToken) return null;
 	const [, payload = "", signature = ""] = match;
@@ -61,7 +65,7 @@ export async function verifyTicket(adminToken: string, ticket: string, now = Dat
 	if (!valid) return null;
 	try {
 		const parsed = Payload.safeParse(JSON.parse(new TextDecoder().decode(fromBase64url(payload))));
-		return parsed.success && parsed.data.e > now ? { stream: parsed.data.s } : null;
+		return parsed.success && parsed.data.e > now ? { stream: parsed.data.s, expiresAt: parsed.data.e } : null;
 	} catch {
 		return null;
 	}

@@ -7,8 +7,8 @@ import { requireStream, streamNotFound } from "./existence";
 import { unauthorized } from "../http/errors";
 import { StreamName } from "./names";
 
-/** Who may read a stream: the admin, a renderer token (by id) or a ticket. */
-export type ReadGrant = { kind: "admin" } | { kind: "token"; tokenId: string } | { kind: "ticket" };
+/** Who may read a stream: the admin, a renderer token (by id) or a ticket (until it expires). */
+export type ReadGrant = { kind: "admin" } | { kind: "token"; tokenId: string } | { kind: "ticket"; expiresAt: number };
 
 /** The tag a socket carries for its grant, so revoking a token can close the sockets it opened. */
 export function grantTag(grant: ReadGrant): string {
@@ -19,7 +19,7 @@ export function grantTag(grant: ReadGrant): string {
 async function rendererGrant(env: Env, token: string | null): Promise<{ grant: ReadGrant; stream: string }> {
 	if (token?.startsWith(SECRET_PREFIX.ticket)) {
 		const ticket = await verifyTicket(env.ADMIN_TOKEN, token);
-		if (ticket) return { grant: { kind: "ticket" }, stream: ticket.stream };
+		if (ticket) return { grant: { kind: "ticket", expiresAt: ticket.expiresAt }, stream: ticket.stream };
 	} else {
 		const found = await rendererTokens.resolve(env, token);
 		if (found) return { grant: { kind: "token", tokenId: found.tokenId }, stream: found.stream };

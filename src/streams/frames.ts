@@ -10,66 +10,73 @@ export const ClientFrame = z.discriminatedUnion("type", [
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
-/** Splits item texts into groups whose joined length stays within the budget (at least one item per group). */
-function pack(items: string[], budget: number): string[][] {
-	const groups: string[][] = [];
-	let current: string[] = [];
+/** An item as JSON text, with its seq. */
+export interface ItemText {
+	text: string;
+	seq: number;
+}
+
+/** A group of item texts that fits the budget, the seq of its last item, and whether it is the last group. */
+export interface TextGroup {
+	texts: string[];
+	lastSeq: number | null;
+	last: boolean;
+}
+
+/**
+ * Splits item texts into groups whose joined length stays within the budget (at
+ * least one item per group, one group even for no items). Lazy: it pulls items only
+ * as far as the group it is building, plus the one item that tells it the group is
+ * full, so a caller that sends each group before asking for the next holds at most
+ * one group of a source however large.
+ */
+export function* packTexts(items: Iterable<ItemText>, budget: number): Generator<TextGroup> {
+	let texts: string[] = [];
+	let lastSeq: number | null = null;
 	let size = 0;
 	for (const item of items) {
-		if (current.length > 0 && size + item.length + 1 > budget) {
-			groups.push(current);
-			current = [];
+		if (texts.length > 0 && size + item.text.length + 1 > budget) {
+			yield { texts, lastSeq, last: false };
+			texts = [];
 			size = 0;
 		}
-		current.push(item);
-		size += item.length + 1;
+		texts.push(item.text);
+		lastSeq = item.seq;
+		size += item.text.length + 1;
 	}
-	groups.push(current);
-	return groups;
+	yield { texts, lastSeq, last: true };
 }
 
 /**
- * The snapshot as frames. All carry the same `seq`; every frame but the last has
- * `"complete": false`, so a client replaces its state only once it has them all.
+ * The snapshot as frames, built one at a time from `items`. All carry the same
+ * `seq`; every frame but the last has `"complete": false`, so a client replaces its
+ * state only once it has them all.
  */
-export function snapshotFrames(seq: number, items: { text: string }[], budget = FRAME_BUDGET_CHARS): string[] {
-	const groups = pack(
-		items.map((item) => item.text),
-		budget,
-	);
-	return groups.map(
-		(group, index) =>
-			`{"type":"snapshot","seq":${seq},"complete":${index === groups.length - 1},"items":[${group.join(",")}]}`,
-	);
+export function* snapshotFrames(seq: number, items: Iterable<ItemText>, budget = FRAME_BUDGET_CHARS): Generator<string> {
+	for (const group of packTexts(items, budget)) {
+		yield `{"type":"snapshot","seq":${seq},"complete":${group.last},"items":[${group.texts.join(",")}]}`;
+	}
 }
 
 /**
- * Changes covering seqs `from..to` as frames. A large batch is split into frames
- * with contiguous sub-ranges; only the last says `"complete": true` and carries
- * the removed keys, so a client can show a request's items together.
+ * Changes covering seqs `from..to` as frames, built one at a time from `items`. A
+ * large batch is split into frames with contiguous sub-ranges; only the last says
+ * `"complete": true` and carries the removed keys, so a client can show a request's
+ * items together.
  */
-export function changesFrames(
+export function* changesFrames(
 	range: { from: number; to: number },
-	items: { text: string; seq: number }[],
+	items: Iterable<ItemText>,
 	removed: string[],
 	budget = FRAME_BUDGET_CHARS,
-): string[] {
-	const groups = pack(
-		items.map((item) => item.text),
-		budget,
-	);
-	const frames: string[] = [];
+): Generator<string> {
 	let from = range.from;
-	let offset = 0;
-	groups.forEach((group, index) => {
-		const last = index === groups.length - 1;
-		offset += group.length;
-		const to = last ? range.to : (items[offset - 1]?.seq ?? range.to);
-		const tail = last ? `,"removed":${JSON.stringify(removed)}` : "";
-		frames.push(`{"type":"changes","from":${from},"to":${to},"complete":${last},"items":[${group.join(",")}]${tail}}`);
+	for (const group of packTexts(items, budget)) {
+		const to = group.last ? range.to : (group.lastSeq ?? range.to);
+		const tail = group.last ? `,"removed":${JSON.stringify(removed)}` : "";
+		yield `{"type":"changes","from":${from},"to":${to},"complete":${group.last},"items":[${group.texts.join(",")}]${tail}}`;
 		from = to + 1;
-	});
-	return frames;
+	}
 }
 
 /** An error frame for a client message the object cannot use. */

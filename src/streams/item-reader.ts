@@ -1,5 +1,8 @@
 import type { JsonObject } from "../ingest/payload";
 import { Changelog } from "./changelog";
+import type { ItemText } from "./frames";
+
+export type { ItemText } from "./frames";
 
 /** An item as renderers and the snapshot see it. */
 export interface StreamItem {
@@ -17,21 +20,20 @@ export function readMeta(sql: SqlStorage, name: "seq" | "item_count"): number {
 /** What a reader asked for: everything (paged by `after`/`limit`), or the changes after `since`. */
 export type ReadRequest = { since: number } | { after?: number; limit?: number };
 
-/** An item as JSON text, with its seq. */
-export interface ItemText {
-	text: string;
-	seq: number;
-}
-
-/** A read of the stream, with items as JSON texts ready to splice into frames and responses. */
+/**
+ * A read of the stream, with items as JSON texts ready to splice into frames and
+ * responses. `items` is read from SQLite row by row as it is iterated: iterate it
+ * once, to the end, in the same turn as the read (no await in between), so that
+ * every item is of `seq` and only what the caller keeps is in memory.
+ */
 export interface StreamRead {
 	seq: number;
 	/** True when `items`/`removed` are the changes after `since`; false for a (page of a) full snapshot. */
 	resumed: boolean;
-	items: ItemText[];
+	items: Iterable<ItemText>;
 	removed: string[];
-	/** For a paged snapshot: the `after` of the next page, or null at the end. */
-	nextAfter: number | null;
+	/** For a paged snapshot, once `items` was iterated: the `after` of the next page, or null at the end. */
+	nextAfter(): number | null;
 }
 
 /** Read access to a stream's items and history. */
@@ -48,37 +50,40 @@ export class ItemReader {
 	}
 
 	/**
-	 * Items as JSON texts, built by SQLite from the stored value text: a large
-	 * snapshot is never parsed into objects only to be stringified again.
+	 * Items as JSON texts, built by SQLite from the stored value text (a large snapshot
+	 * is never parsed into objects only to be stringified again), on a cursor that
+	 * steps through the rows as it is iterated.
 	 */
-	#itemTexts(after: number, limit: number): ItemText[] {
-		return this.sql
-			.exec<{ text: string; seq: number }>(
-				`SELECT json_object('key', key, 'value', json(value), 'seq', seq, 'updated_at', updated_at) AS text, seq
-				 FROM items WHERE seq > ? ORDER BY seq LIMIT ?`,
-				after,
-				limit,
-			)
-			.toArray();
+	itemTexts(after: number, limit = Number.MAX_SAFE_INTEGER): SqlStorageCursor<{ text: string; seq: number }> {
+		return this.sql.exec<{ text: string; seq: number }>(
+			`SELECT json_object('key', key, 'value', json(value), 'seq', seq, 'updated_at', updated_at) AS text, seq
+			 FROM items WHERE seq > ? ORDER BY seq LIMIT ?`,
+			after,
+			limit,
+		);
 	}
 
 	/** Answers a read: a resume when `since` is still covered by the changelog, else a (paged) snapshot. */
 	read(request: ReadRequest): StreamRead {
 		const head = this.seq();
 		if ("since" in request && this.#changelog.covers(request.since, head)) {
-			const items = this.#itemTexts(request.since, Number.MAX_SAFE_INTEGER);
-			return { seq: head, resumed: true, items, removed: this.#changelog.removedSince(request.since), nextAfter: null };
+			const removed = this.#changelog.removedSince(request.since);
+			return { seq: head, resumed: true, items: this.itemTexts(request.since), removed, nextAfter: () => null };
 		}
 		const after = "after" in request ? (request.after ?? 0) : 0;
 		const limit = "limit" in request && request.limit !== undefined ? request.limit : Number.MAX_SAFE_INTEGER;
-		const rows = this.#itemTexts(after, limit);
-		const last = rows.at(-1);
-		const more = rows.length === limit && last !== undefined && last.seq < head;
-		return { seq: head, resumed: false, items: rows, removed: [], nextAfter: more ? last.seq : null };
-	}
-
-	/** Items with a seq above `after`, parsed, in seq order. */
-	items(after = 0): StreamItem[] {
-		return this.#itemTexts(after, Number.MAX_SAFE_INTEGER).map((row) => JSON.parse(row.text) as StreamItem);
+		// Counted as the items go by, for `nextAfter`.
+		let count = 0;
+		let lastSeq = 0;
+		const rows = this.itemTexts(after, limit);
+		function* counted(): Generator<ItemText> {
+			for (const row of rows) {
+				count++;
+				lastSeq = row.seq;
+				yield row;
+			}
+		}
+		const more = () => count === limit && count > 0 && lastSeq < head;
+		return { seq: head, resumed: false, items: counted(), removed: [], nextAfter: () => (more() ? lastSeq : null) };
 	}
 }

@@ -6,6 +6,7 @@ import { ApiError, invalidPayload } from "../http/errors";
 import { validationHook, zodDetails } from "../http/validation";
 import { authorizeStreamRead, grantTag } from "./access";
 import { StreamName } from "./names";
+import { wrapStream } from "./wrap-stream";
 import { streamStub } from "./stub";
 
 export const streams = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -70,10 +71,10 @@ streams.get("/:stream/items", async (c) => {
 	const query = SnapshotQuery.safeParse(c.req.query());
 	if (!query.success) throw invalidPayload("The query is invalid.", zodDetails(query.error));
 	const { since, after, limit } = query.data;
-	const read = await streamStub(c.env, stream).read(since === undefined ? { after, limit } : { since });
-	// Item texts come from SQLite's JSON functions; splicing them avoids parsing and re-serialising every item.
-	const items = read.items.map((item) => item.text).join(",");
-	const body = `{"success":true,"data":{"stream":${JSON.stringify(stream)},"seq":${read.seq},"resumed":${read.resumed},"items":[${items}],"removed":${JSON.stringify(read.removed)},"next_after":${read.nextAfter}}}`;
+	// The object reads the snapshot in one turn and streams its members; item texts come from SQLite's JSON
+	// functions, spliced without parsing and re-serialising every item.
+	const members = await streamStub(c.env, stream).read(since === undefined ? { after, limit } : { since });
+	const body = wrapStream(`{"success":true,"data":{"stream":${JSON.stringify(stream)},`, members, "}}");
 	return c.body(body, 200, { "Content-Type": "application/json; charset=utf-8" });
 });
 
@@ -108,6 +109,8 @@ streams.get("/:stream/ws", async (c) => {
 	}
 	const target = new URL("https://stream.internal/ws");
 	target.searchParams.set("grant", grantTag(grant));
+	// A socket lives no longer than its grant: the object closes it when the ticket expires.
+	if (grant.kind === "ticket") target.searchParams.set("expires", String(grant.expiresAt));
 	if (query.data.since !== undefined) target.searchParams.set("since", String(query.data.since));
 	return streamStub(c.env, stream).fetch(target, { headers: { Upgrade: "websocket" } });
 });

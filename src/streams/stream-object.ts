@@ -7,7 +7,8 @@ import { forgetFailedKeys } from "../ingest/idempotency";
 import { Changelog } from "./changelog";
 import { type Fault, FaultSwitch } from "./fault-switch";
 import { ItemBatch } from "./item-batch";
-import { ItemReader, type ReadRequest, type StreamRead } from "./item-reader";
+import { ItemReader, type ReadRequest } from "./item-reader";
+import { readMembersStream } from "./read-body";
 import { LogOutbox } from "./log-outbox";
 import { LogWriter } from "./log-writer";
 import { RendererHub, catchUpFrames } from "./renderers";
@@ -26,6 +27,7 @@ export interface ReplayResult {
 const SocketQuery = z.object({
 	since: z.coerce.number().int().min(0).optional(),
 	grant: z.string().min(1).max(80),
+	expires: z.coerce.number().int().min(0).optional(),
 });
 
 /** A claim on an idempotency key, made at the edge once a request is queued. */
@@ -66,7 +68,8 @@ export class StreamObject extends DurableObject<Env> {
 
 	/**
 	 * Opens a renderer socket. Only the Worker reaches this, after it checked the
-	 * token and the stream; it passes the grant (token id or ticket) to tag the socket.
+	 * token and the stream; it passes the grant (token id or ticket) to tag the socket
+	 * and, for a ticket, when it expires.
 	 */
 	override async fetch(request: Request): Promise<Response> {
 		const url = new URL(request.url);
@@ -74,13 +77,18 @@ export class StreamObject extends DurableObject<Env> {
 		if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !query.success) {
 			return new Response("Expected a WebSocket upgrade from the Worker.", { status: 400 });
 		}
-		const { since, grant } = query.data;
-		const frames = catchUpFrames(this.read(since === undefined ? {} : { since }), since);
-		return new Response(null, { status: 101, webSocket: this.#renderers.accept(grant, frames) });
+		const { since, grant, expires } = query.data;
+		// The frames are built from the stream as they are sent, all in this turn: one consistent catch-up.
+		const catchUp = () => catchUpFrames(this.#reader.read(since === undefined ? {} : { since }), since);
+		const now = Date.now();
+		const socket = this.#renderers.open({ grant, expiresAt: expires ?? null }, catchUp, now);
+		// The alarm closes the socket when its ticket expires.
+		if (expires !== undefined && expires > now) await this.#wakeBy(expires);
+		return new Response(null, { status: 101, webSocket: socket });
 	}
 
 	override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
-		this.#renderers.onMessage(socket, message, (since) => this.read(since === undefined ? {} : { since }));
+		this.#renderers.onMessage(socket, message, (since) => this.#reader.read(since === undefined ? {} : { since }), Date.now());
 	}
 
 	override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
@@ -91,9 +99,9 @@ export class StreamObject extends DurableObject<Env> {
 		}
 	}
 
-	/** Closes the sockets a revoked renderer token opened; returns how many. */
+	/** Closes the sockets a revoked renderer token opened, and refuses those it opens later; returns how many closed. */
 	async closeRenderers(grant: string): Promise<number> {
-		return this.#renderers.closeGrant(grant, "renderer token revoked");
+		return this.#renderers.revoke(grant, Date.now());
 	}
 
 	/** How many renderers are connected. */
@@ -101,9 +109,12 @@ export class StreamObject extends DurableObject<Env> {
 		return this.#renderers.count();
 	}
 
-	/** The stream's items: a resume after `since` if retained, else a snapshot (paged by after/limit). */
-	read(request: ReadRequest): StreamRead {
-		return this.#reader.read(request);
+	/**
+	 * The stream's items, as a byte stream of the members of a JSON object (see read-body.ts):
+	 * a resume after `since` if retained, else a snapshot (paged by after/limit), read in one turn.
+	 */
+	read(request: ReadRequest): ReadableStream<Uint8Array> {
+		return readMembersStream(this.#reader.read(request));
 	}
 
 	/** Bytes of SQLite storage the object uses (for the scale benchmark). */
@@ -293,6 +304,8 @@ export class StreamObject extends DurableObject<Env> {
 		// The alarm that fired is spent; a write during this handler sets the next one.
 		this.#alarmAt = null;
 		const now = Date.now();
+		const socketExpiry = this.#renderers.closeExpired(now);
+		if (socketExpiry !== null) await this.#wakeBy(socketExpiry);
 		if (!(await this.#logs.write(now))) {
 			// Writes meanwhile schedule no earlier than the retry either (dueAt): the backoff holds under load.
 			await this.#wakeBy(this.#logs.dueAt(now));

@@ -4,52 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { StreamObject } from "../../src/streams/stream-object";
 import { streamStub } from "../../src/streams/stub";
 import { ADMIN_TOKEN, admin, call, connectorWithKey, data, eventually, failure, ingest, snapshot } from "../helpers";
-
-interface Frame {
-	type: string;
-	seq?: number;
-	from?: number;
-	to?: number;
-	complete?: boolean;
-	items?: { key: string; value: Record<string, unknown>; seq: number }[];
-	removed?: string[];
-	code?: string;
-}
-
-/** A connected test client that collects frames. */
-class Renderer {
-	readonly frames: Frame[] = [];
-	readonly texts: string[] = [];
-	closed: { code: number; reason: string } | null = null;
-
-	constructor(readonly socket: WebSocket) {
-		socket.addEventListener("message", (event) => {
-			const text = typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data as ArrayBuffer);
-			this.texts.push(text);
-			if (text.startsWith("{")) this.frames.push(JSON.parse(text) as Frame);
-		});
-		socket.addEventListener("close", (event) => {
-			this.closed = { code: event.code, reason: event.reason };
-		});
-		socket.accept();
-	}
-
-	async next(count = 1): Promise<Frame[]> {
-		await eventually(async () => expect(this.frames.length).toBeGreaterThanOrEqual(count), 5_000);
-		return this.frames.splice(0, count);
-	}
-}
-
-async function connect(stream: string, query: string): Promise<Renderer> {
-	const response = await call(`/api/streams/${stream}/ws?${query}`, { headers: { Upgrade: "websocket" } });
-	if (response.status !== 101) throw new Error(`expected 101, got ${response.status}: ${await response.text()}`);
-	if (!response.webSocket) throw new Error("no socket");
-	return new Renderer(response.webSocket);
-}
-
-async function rendererToken(stream: string): Promise<{ id: string; token: string }> {
-	return data(await admin(`/streams/${stream}/tokens`, { method: "POST" }), 201);
-}
+import { connect, rendererToken } from "../renderer-client";
 
 describe("GET /api/streams/:stream/ws", () => {
 	it("refuses a missing, wrong-stream or revoked token before the object is reached, and plain GETs with 426", async () => {

@@ -7,8 +7,8 @@ describe("tickets", () => {
 		const { token, expiresAt } = await issueTicket("admin-1", "sales", now);
 		expect(token).toMatch(/^rk_tmp_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
 		expect(expiresAt).toBe(now + TICKET_TTL_MS);
-		expect(await verifyTicket("admin-1", token, now)).toEqual({ stream: "sales" });
-		expect(await verifyTicket("admin-1", token, expiresAt - 1)).toEqual({ stream: "sales" });
+		expect(await verifyTicket("admin-1", token, now)).toEqual({ stream: "sales", expiresAt });
+		expect(await verifyTicket("admin-1", token, expiresAt - 1)).toEqual({ stream: "sales", expiresAt });
 		expect(await verifyTicket("admin-1", token, expiresAt)).toBeNull();
 	});
 
