@@ -84,7 +84,7 @@ streams.openAPIRegistry.registerPath({
 	tags: ["Streams"],
 	summary: "Live changes over a WebSocket",
 	description:
-		"Upgrade to a WebSocket with `?token=rk_live_…` or a ticket `rk_tmp_…` (never the admin token). Frames: `snapshot`, `changes`, `error`; `ping` is answered `pong`. See the README's renderer protocol.",
+		"Upgrade to a WebSocket with `?token=rk_live_…` or a ticket `rk_tmp_…` (never the admin token). Frames: `snapshot`, `changes`, `error`; `ping` is answered `pong`; `resync` at most once a second per socket (else an `error` frame `RATE_LIMITED`). The server closes the socket with 4001 when its token is revoked and 4003 when its ticket expires. See the README's renderer protocol.",
 	request: { params: StreamParams, query: SocketQuery },
 	responses: {
 		101: { description: "Switching protocols: the socket is open." },
