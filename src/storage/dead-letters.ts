@@ -12,10 +12,34 @@ export interface DeadLetter {
 	replayed_at: string | null;
 }
 
+// One D1 batch of dead letters stays well inside a request's limits however large the messages (up to 128 KB each).
+const CHUNK_BYTES = 1_000_000;
+const CHUNK_MESSAGES = 50;
+
+/** Cuts messages, in order, into runs for one `storeDeadLetters` call each, by their stored bytes (a message over the budget goes alone). */
+export function deadLetterChunks(messages: IngestMessage[], maxBytes = CHUNK_BYTES, maxCount = CHUNK_MESSAGES): IngestMessage[][] {
+	const encoder = new TextEncoder();
+	const chunks: IngestMessage[][] = [];
+	let current: IngestMessage[] = [];
+	let bytes = 0;
+	for (const message of messages) {
+		const size = encoder.encode(JSON.stringify(message)).byteLength;
+		if (current.length > 0 && (bytes + size > maxBytes || current.length >= maxCount)) {
+			chunks.push(current);
+			current = [];
+			bytes = 0;
+		}
+		current.push(message);
+		bytes += size;
+	}
+	if (current.length > 0) chunks.push(current);
+	return chunks;
+}
+
 /**
- * Keeps dead-lettered messages for a replay. Storing a message again (the
- * dead-letter queue redelivered it, or a replayed request died again) makes it
- * pending again.
+ * Keeps dead-lettered messages for a replay, all or none (one D1 batch). Storing a
+ * message again (the dead-letter queue redelivered it, or a replayed request died
+ * again) makes it pending again, so a retried store is harmless.
  */
 export async function storeDeadLetters(db: D1Database, messages: IngestMessage[]): Promise<void> {
 	if (messages.length === 0) return;

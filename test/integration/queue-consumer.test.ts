@@ -83,7 +83,7 @@ describe("queue consumer", () => {
 		expect((await logs(c.id))[0]).toMatchObject({ status: "failed", error: expect.stringContaining("stream unavailable") });
 
 		const dead = await consume([message], env, "datapool-ingest-dlq");
-		expect(dead.ackAll).toBe(true);
+		expect(dead.explicitAcks).toEqual([message.id]);
 		expect((await logs(c.id))[0]).toMatchObject({ status: "failed", error: expect.stringContaining("stream unavailable") });
 		// The stream gave up on the request: a late delivery of it is not applied.
 		await consume([{ ...message, attempts: 1 }]);
