@@ -1,5 +1,5 @@
 import type { Connector } from "../storage/connectors";
-import { findActiveIngestKey } from "../storage/ingest-keys";
+import { findActiveIngestKeys } from "../storage/ingest-keys";
 import { SECRET_PREFIX } from "./secrets";
 import { secretResolver } from "./secret-resolver";
 
@@ -13,5 +13,5 @@ export interface IngestPrincipal {
 /** Ingest keys (`ik_live_…`) → their connector. */
 export const ingestKeys = secretResolver<IngestPrincipal>(
 	new RegExp(`^${SECRET_PREFIX.ingestKey}[A-Za-z0-9_-]{43}$`),
-	findActiveIngestKey,
+	findActiveIngestKeys,
 );

@@ -1,4 +1,4 @@
-import { findActiveRendererToken } from "../storage/renderer-tokens";
+import { findActiveRendererTokens } from "../storage/renderer-tokens";
 import { SECRET_PREFIX } from "./secrets";
 import { secretResolver } from "./secret-resolver";
 
@@ -12,5 +12,5 @@ export interface RendererGrant {
 /** Renderer tokens (`rk_live_…`) → the stream they read. */
 export const rendererTokens = secretResolver<RendererGrant>(
 	new RegExp(`^${SECRET_PREFIX.rendererToken}[A-Za-z0-9_-]{43}$`),
-	findActiveRendererToken,
+	findActiveRendererTokens,
 );

@@ -1,4 +1,6 @@
 import { config } from "../core/config";
+import { ApiError } from "../http/errors";
+import { LookupBudget, LookupsBusy } from "./lookup-budget";
 import { digestsEqual, sha256Hex } from "./secrets";
 import { TtlCache } from "./ttl-cache";
 
@@ -18,12 +20,16 @@ export interface SecretResolver<G extends Grant> {
 
 /**
  * Builds a resolver for one kind of secret. Only the SHA-256 of a secret is looked
- * up; answers, including "unknown" (so forged secrets do not each cost a D1 read),
- * are cached for AUTH_CACHE_TTL_SECONDS, which is what bounds revocation.
+ * up; answers, including "unknown" (so a forged secret sent again costs no D1 read),
+ * are cached for AUTH_CACHE_TTL_SECONDS, which is what bounds revocation. Lookups of
+ * secrets the cache does not know go through a LookupBudget, so distinct forged
+ * secrets cost a bounded number of D1 queries per second; past its queue a lookup is
+ * answered 429 with Retry-After: 1.
  */
 export function secretResolver<G extends Grant>(
 	format: RegExp,
-	lookup: (db: D1Database, hash: string) => Promise<G | null>,
+	lookupMany: (db: D1Database, hashes: string[]) => Promise<G[]>,
+	budget = new LookupBudget<G>(),
 ): SecretResolver<G> {
 	const known = new TtlCache<G>();
 	// Unknown secrets get a cache of their own, so a flood of forged ones cannot push real ones out.
@@ -35,7 +41,7 @@ export function secretResolver<G extends Grant>(
 			const cached = known.get(hash);
 			if (cached !== undefined) return cached;
 			if (unknown.get(hash)) return null;
-			const found = await lookup(env.DB, hash);
+			const found = await lookupWithin(budget, hash, (hashes) => lookupMany(env.DB, hashes));
 			// The index lookup can only leak timing about the hash, never the secret; the final check is constant-time anyway.
 			const grant = found && digestsEqual(found.hash, hash) ? found : null;
 			const ttlMs = config(env).AUTH_CACHE_TTL_SECONDS * 1000;
@@ -51,4 +57,13 @@ export function secretResolver<G extends Grant>(
 			known.deleteWhere(predicate);
 		},
 	};
+}
+
+async function lookupWithin<G extends Grant>(budget: LookupBudget<G>, hash: string, many: (hashes: string[]) => Promise<G[]>) {
+	try {
+		return await budget.lookup(hash, many);
+	} catch (error) {
+		if (!(error instanceof LookupsBusy)) throw error;
+		throw new ApiError(429, "RATE_LIMITED", "Too many unknown credentials are being checked; retry in 1 s.", undefined, { "Retry-After": "1" });
+	}
 }

@@ -56,20 +56,19 @@ export async function revokeIngestKey(
 	return { key, keyHash: key_hash };
 }
 
-/** The active key with this hash and its connector, or null if unknown or revoked. */
-export async function findActiveIngestKey(
+/** The active keys among these hashes, with their connectors: one query (the hashes travel as one JSON parameter). */
+export async function findActiveIngestKeys(
 	db: D1Database,
-	keyHash: string,
-): Promise<{ keyId: string; hash: string; connector: Connector } | null> {
-	const row = await db
+	keyHashes: string[],
+): Promise<{ keyId: string; hash: string; connector: Connector }[]> {
+	const { results } = await db
 		.prepare(
 			`SELECT k.id AS key_id, k.key_hash, c.id, c.name, c.stream, c.item_key, c.rate_limit_requests,
 			        c.rate_limit_period_seconds, c.created_at, c.updated_at
 			 FROM ingest_keys k JOIN connectors c ON c.id = k.connector_id
-			 WHERE k.key_hash = ? AND k.revoked_at IS NULL`,
+			 WHERE k.key_hash IN (SELECT value FROM json_each(?)) AND k.revoked_at IS NULL`,
 		)
-		.bind(keyHash)
-		.first<ConnectorRow & { key_id: string; key_hash: string }>();
-	if (!row) return null;
-	return { keyId: row.key_id, hash: row.key_hash, connector: toConnector(row) };
+		.bind(JSON.stringify(keyHashes))
+		.all<ConnectorRow & { key_id: string; key_hash: string }>();
+	return results.map((row) => ({ keyId: row.key_id, hash: row.key_hash, connector: toConnector(row) }));
 }

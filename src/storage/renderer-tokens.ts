@@ -59,14 +59,16 @@ export async function revokeRendererToken(
 	return { token, tokenHash: token_hash };
 }
 
-/** The active token with this hash, or null if unknown or revoked. */
-export async function findActiveRendererToken(
+/** The active tokens among these hashes: one query (the hashes travel as one JSON parameter). */
+export async function findActiveRendererTokens(
 	db: D1Database,
-	tokenHash: string,
-): Promise<{ tokenId: string; hash: string; stream: string } | null> {
-	const row = await db
-		.prepare("SELECT id, token_hash, stream FROM renderer_tokens WHERE token_hash = ? AND revoked_at IS NULL")
-		.bind(tokenHash)
-		.first<{ id: string; token_hash: string; stream: string }>();
-	return row ? { tokenId: row.id, hash: row.token_hash, stream: row.stream } : null;
+	tokenHashes: string[],
+): Promise<{ tokenId: string; hash: string; stream: string }[]> {
+	const { results } = await db
+		.prepare(
+			"SELECT id, token_hash, stream FROM renderer_tokens WHERE token_hash IN (SELECT value FROM json_each(?)) AND revoked_at IS NULL",
+		)
+		.bind(JSON.stringify(tokenHashes))
+		.all<{ id: string; token_hash: string; stream: string }>();
+	return results.map((row) => ({ tokenId: row.id, hash: row.token_hash, stream: row.stream }));
 }
