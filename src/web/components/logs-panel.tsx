@@ -114,12 +114,13 @@ export function LogsPanel(props: { connectorId: string }) {
 					</thead>
 					<tbody>
 						{rows.map((row) => (
-							<tr key={row.request_id} data-request-id={row.request_id} data-status={row.status}>
+							<tr key={row.request_id} data-request-id={row.request_id} data-status={row.status} data-count={row.count}>
 								<td data-label="Received">
 									<time dateTime={row.received_at}>{formatTime(row.received_at)}</time>
 								</td>
 								<td data-label="Request id">
 									<code class="break">{row.request_id}</code>
+									{row.window_ends_at && <WindowNote count={row.count} endsAt={row.window_ends_at} />}
 								</td>
 								<td data-label="Items" class="number">
 									{row.items_received}
@@ -141,5 +142,14 @@ export function LogsPanel(props: { connectorId: string }) {
 				</button>
 			)}
 		</section>
+	);
+}
+
+/** Rate-limited requests are logged aggregated: one row stands for every request refused in its window. */
+function WindowNote(props: { count: number; endsAt: string }) {
+	return (
+		<div class="muted small">
+			first of {props.count.toLocaleString("en-US")} refused until <time dateTime={props.endsAt}>{formatTime(props.endsAt)}</time>
+		</div>
 	);
 }
