@@ -73,7 +73,9 @@ rendererTokenRoutes.openapi(
 		const revoked = await revokeRendererToken(c.env.DB, stream, token_id);
 		if (!revoked) throw new ApiError(404, "TOKEN_NOT_FOUND", `Stream "${stream}" has no token ${token_id}.`);
 		rendererTokens.forget(revoked.tokenHash);
-		// Sockets the token opened close now; other isolates refuse the token within the auth cache TTL.
+		// Sockets the token opened close now, and the stream refuses sockets opened with it later: other isolates
+		// may trust the token from their auth cache for up to AUTH_CACHE_TTL_SECONDS. A failure here answers 500, and
+		// the DELETE can be retried (revoking twice is harmless).
 		await streamStub(c.env, stream).closeRenderers(`token:${token_id}`);
 		return c.json(ok(revoked.token), 200);
 	},
