@@ -58,8 +58,8 @@ interface Waiter<G> {
  * that finds its secret gives its token back, so only misses spend it. Once it is spent,
  * lookups wait and travel together: one query per `batchIntervalMs` carrying up to
  * `batchSize` hashes (a waiter sees its answer at its next look, within an interval). A real
- * key still resolves, after a wait of a few intervals; past
- * `maxWaiting` waiting hashes, lookups are refused (LookupsBusy) instead of queued.
+ * key still resolves, after a wait of a few intervals; past `maxWaiting` waiting hashes,
+ * lookups are refused (LookupsBusy) instead of queued.
  */
 export class LookupBudget<G extends { hash: string }> {
 	#tokens: number;
