@@ -14,6 +14,8 @@ const ConfigSchema = z.object({
 	DEFAULT_RATE_LIMIT_REQUESTS: int(1000, 1, 1_000_000),
 	DEFAULT_RATE_LIMIT_PERIOD_SECONDS: int(10, 1, 86_400),
 	MAX_ITEMS_PER_STREAM: int(100_000, 1, 10_000_000),
+	/** UTF-8 bytes of keys and values a stream may hold (32 MiB): its snapshot stays well inside an object's 128 MB. */
+	MAX_STREAM_BYTES: int(32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
 	LOG_RETENTION_DAYS: int(30, 1, 3650),
 	PARTS_TIMEOUT_SECONDS: int(900, 10, 86_400),
 	QUEUE_MAX_RETRIES: int(5, 0, 100),

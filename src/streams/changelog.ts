@@ -1,3 +1,5 @@
+import { jsonChunks } from "./work-budget";
+
 /** How long and how much change history a stream keeps for `since` resumes. */
 export interface Retention {
 	maxEntries: number;
@@ -18,14 +20,15 @@ export class Changelog {
 
 	constructor(readonly sql: SqlStorage) {}
 
-	/** Records changes, each `[seq, key, removed]`: that `seq` wrote (0) or removed (1) `key`. One statement for all. */
+	/** Records changes, each `[seq, key, removed]`: that `seq` wrote (0) or removed (1) `key`. One statement per 256 KB of rows. */
 	recordAll(changes: [number, string, 0 | 1][], now: number): void {
-		if (changes.length === 0) return;
-		this.sql.exec(
-			"INSERT OR REPLACE INTO changelog (seq, key, removed, changed_at) SELECT value ->> 0, value ->> 1, value ->> 2, ? FROM json_each(?)",
-			now,
-			JSON.stringify(changes),
-		);
+		for (const rows of jsonChunks(changes)) {
+			this.sql.exec(
+				"INSERT OR REPLACE INTO changelog (seq, key, removed, changed_at) SELECT value ->> 0, value ->> 1, value ->> 2, ? FROM json_each(?)",
+				now,
+				rows,
+			);
+		}
 	}
 
 	/** Forgets history beyond the retention: older than `maxAgeMs`, or more than `maxEntries` behind `head`. */

@@ -1,6 +1,7 @@
 import type { ParsedItem } from "../ingest/payload";
 import { Changelog } from "./changelog";
 import type { StreamItem } from "./item-reader";
+import { jsonChunks } from "./work-budget";
 
 /** When and by which request a write was made at the edge: the last-writer-wins order. */
 export interface WriteStamp {
@@ -15,6 +16,15 @@ export interface AppliedChanges {
 	items: StreamItem[];
 	removed: string[];
 }
+
+/** How much a stream may hold: items, and UTF-8 bytes of their keys and values. */
+export interface StreamCaps {
+	maxItems: number;
+	maxBytes: number;
+}
+
+/** Rows the trim reads per statement while removing the oldest items. */
+const TRIM_PAGE = 1000;
 
 /** A point to return to when one request's writes are undone by its savepoint. */
 export interface BatchMark {
@@ -71,12 +81,16 @@ export class ItemBatch {
 			// One statement decides and writes: the update happens only if this write is not older
 			// (edge time, then request id) than the stored one. (RETURNING, to tell an insert from an
 			// update here, cost more than the SELECT it replaced; `finish` counts the inserts at once.)
+			// A keyed write never replaces a keyless row, nor a keyless one a keyed row: the two key spaces stay apart.
+			// The size (UTF-8 bytes of key and value) feeds the stream's byte count through the items_bytes triggers.
 			const { rowsWritten } = this.#sql.exec(
-				`INSERT INTO items (key, value, seq, updated_at, stamp_at, stamp_request, keyless, created_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+				`INSERT INTO items (key, value, seq, updated_at, stamp_at, stamp_request, keyless, created_seq, size)
+				 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?3, length(CAST(?1 AS BLOB)) + length(CAST(?2 AS BLOB)))
 				 ON CONFLICT (key) DO UPDATE SET value = excluded.value, seq = excluded.seq, updated_at = excluded.updated_at,
-				 stamp_at = excluded.stamp_at, stamp_request = excluded.stamp_request
-				 WHERE excluded.stamp_at > items.stamp_at
-				    OR (excluded.stamp_at = items.stamp_at AND excluded.stamp_request >= items.stamp_request)`,
+				 stamp_at = excluded.stamp_at, stamp_request = excluded.stamp_request, size = excluded.size
+				 WHERE items.keyless = excluded.keyless
+				   AND (excluded.stamp_at > items.stamp_at
+				    OR (excluded.stamp_at = items.stamp_at AND excluded.stamp_request >= items.stamp_request))`,
 				key,
 				JSON.stringify(item.value),
 				seq,
@@ -84,7 +98,6 @@ export class ItemBatch {
 				stamp.at,
 				stamp.requestId,
 				item.key === null ? 1 : 0,
-				seq,
 			);
 			if (rowsWritten === 0) return;
 			this.#seq = seq;
@@ -115,34 +128,21 @@ export class ItemBatch {
 	}
 
 	/**
-	 * Stores the counters and trims the stream to `maxItems` (oldest keyless first,
-	 * then oldest keyed). Each removal takes a seq of its own, so a resuming client
-	 * learns about it like about any other change.
+	 * Stores the counters and trims the stream to its caps, `maxItems` items and
+	 * `maxBytes` bytes of keys and values (oldest keyless first, then oldest keyed).
+	 * Each removal takes a seq of its own, so a resuming client learns about it like
+	 * about any other change.
 	 */
-	finish(maxItems: number): AppliedChanges {
+	finish(caps: StreamCaps): AppliedChanges {
 		// Rows first written in this batch: seq and created_seq both after its start (one index range).
-		const { inserted } = this.#sql
-			.exec<{ inserted: number }>("SELECT COUNT(*) AS inserted FROM items WHERE seq > ?1 AND created_seq > ?1", this.#startSeq)
+		const stored = this.#sql
+			.exec<{ inserted: number; bytes: number }>(
+				"SELECT (SELECT COUNT(*) FROM items WHERE seq > ?1 AND created_seq > ?1) AS inserted, (SELECT value FROM meta WHERE name = 'bytes') AS bytes",
+				this.#startSeq,
+			)
 			.one();
-		this.#count += inserted;
-		const removed: string[] = [];
-		for (const keyless of [1, 0]) {
-			const excess = this.#count - maxItems;
-			if (excess <= 0) break;
-			const rows = this.#sql
-				.exec<{ key: string }>(
-					"DELETE FROM items WHERE key IN (SELECT key FROM items WHERE keyless = ? ORDER BY seq LIMIT ?) RETURNING key",
-					keyless,
-					excess,
-				)
-				.toArray();
-			for (const { key } of rows) {
-				removed.push(key);
-				this.#changed.delete(key);
-				this.#changes.push([++this.#seq, key, 1]);
-			}
-			this.#count -= rows.length;
-		}
+		this.#count += stored.inserted;
+		const removed = this.#trim(caps, stored.bytes);
 		this.#changelog.recordAll(this.#changes, this.#now);
 		this.#sql.exec(
 			"UPDATE meta SET value = CASE name WHEN 'seq' THEN ?1 ELSE ?2 END WHERE name IN ('seq', 'item_count')",
@@ -150,5 +150,33 @@ export class ItemBatch {
 			this.#count,
 		);
 		return { from: this.#startSeq + 1, to: this.#seq, items: [...this.#changed.values()], removed };
+	}
+
+	/** Removes the oldest items, keyless ones first, a page at a time, until the stream is within both caps. */
+	#trim(caps: StreamCaps, startBytes: number): string[] {
+		const removed: string[] = [];
+		let bytes = startBytes;
+		for (const keyless of [1, 0]) {
+			while (this.#count > caps.maxItems || bytes > caps.maxBytes) {
+				const page = this.#sql
+					.exec<{ key: string; size: number }>("SELECT key, size FROM items WHERE keyless = ? ORDER BY seq LIMIT ?", keyless, TRIM_PAGE)
+					.toArray();
+				const doomed: string[] = [];
+				for (const row of page) {
+					if (this.#count - doomed.length <= caps.maxItems && bytes <= caps.maxBytes) break;
+					doomed.push(row.key);
+					bytes -= row.size;
+				}
+				for (const keys of jsonChunks(doomed)) this.#sql.exec("DELETE FROM items WHERE key IN (SELECT value FROM json_each(?))", keys);
+				for (const key of doomed) {
+					removed.push(key);
+					this.#changed.delete(key);
+					this.#changes.push([++this.#seq, key, 1]);
+				}
+				this.#count -= doomed.length;
+				if (page.length < TRIM_PAGE) break;
+			}
+		}
+		return removed;
 	}
 }

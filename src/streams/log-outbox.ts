@@ -1,4 +1,5 @@
 import type { LogRecord } from "../storage/connector-logs";
+import { jsonChunks } from "./work-budget";
 
 /** The most entries one D1 write carries. */
 export const OUTBOX_FLUSH_LIMIT = 500;
@@ -21,10 +22,11 @@ export interface OutboxBatch {
 export class LogOutbox {
 	constructor(readonly sql: SqlStorage) {}
 
-	/** Stores entries, in one statement however many. */
+	/** Stores entries, in order: one statement per 256 KB of them. */
 	add(records: LogRecord[]): void {
-		if (records.length === 0) return;
-		this.sql.exec("INSERT INTO log_outbox (record) SELECT value FROM json_each(?) ORDER BY key", JSON.stringify(records));
+		for (const rows of jsonChunks(records)) {
+			this.sql.exec("INSERT INTO log_outbox (record) SELECT value FROM json_each(?) ORDER BY key", rows);
+		}
 	}
 
 	/** The oldest pending entries, at most `limit` of them and about `maxBytes` of JSON; null when there are none. */

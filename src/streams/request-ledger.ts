@@ -1,4 +1,5 @@
 import type { IngestMessage, RequestEnvelope } from "../queue/messages";
+import { jsonChunks } from "./work-budget";
 
 /** How a request ended in the stream. */
 export type Outcome = "processed" | "duplicate" | "rejected" | "failed";
@@ -64,16 +65,17 @@ export class RequestLedger {
 
 	/**
 	 * Records the outcomes of requests that kept no parts (single-message ones), in one
-	 * statement for a whole delivery.
+	 * statement per 256 KB of rows, for a whole delivery.
 	 */
 	decideAll(outcomes: (RequestOutcome & { status: Outcome })[], now: number): void {
-		if (outcomes.length === 0) return;
-		this.sql.exec(
-			`INSERT OR REPLACE INTO requests (request_id, outcome, error, decided_at)
-			 SELECT value ->> 0, value ->> 1, value ->> 2, ? FROM json_each(?)`,
-			now,
-			JSON.stringify(outcomes.map((outcome) => [outcome.request_id, outcome.status, outcome.error])),
-		);
+		for (const rows of jsonChunks(outcomes.map((outcome) => [outcome.request_id, outcome.status, outcome.error]))) {
+			this.sql.exec(
+				`INSERT OR REPLACE INTO requests (request_id, outcome, error, decided_at)
+				 SELECT value ->> 0, value ->> 1, value ->> 2, ? FROM json_each(?)`,
+				now,
+				rows,
+			);
+		}
 	}
 
 	/** Keeps a message of a failed request (a single part too) with its siblings, for a replay. */
@@ -91,15 +93,15 @@ export class RequestLedger {
 	}
 
 	/** What the stream holds of a request's parts: how many of how many, and the envelope they carry. */
-	heldParts(requestId: string): { present: number; parts: number; envelope: RequestEnvelope } | null {
+	heldParts(requestId: string): { present: number; parts: number; bytes: number; envelope: RequestEnvelope } | null {
 		const row = this.sql
-			.exec<{ present: number; parts: number | null; envelope: string | null }>(
-				"SELECT COUNT(*) AS present, MAX(parts) AS parts, MIN(envelope) AS envelope FROM parts WHERE request_id = ?",
+			.exec<{ present: number; parts: number | null; bytes: number | null; envelope: string | null }>(
+				"SELECT COUNT(*) AS present, MAX(parts) AS parts, SUM(length(body)) AS bytes, MIN(envelope) AS envelope FROM parts WHERE request_id = ?",
 				requestId,
 			)
 			.one();
 		if (row.parts === null || row.envelope === null) return null;
-		return { present: row.present, parts: row.parts, envelope: JSON.parse(row.envelope) as RequestEnvelope };
+		return { present: row.present, parts: row.parts, bytes: row.bytes ?? 0, envelope: JSON.parse(row.envelope) as RequestEnvelope };
 	}
 
 	/** Forgets that a request failed, so a replay of its messages is applied. */

@@ -53,6 +53,20 @@ export const STREAM_MIGRATIONS: string[] = [
 	`ALTER TABLE items ADD COLUMN created_seq INTEGER;`,
 	// Connector-log entries waiting to be written to D1 (LogOutbox): one JSON LogRecord per row, in decision order.
 	`CREATE TABLE log_outbox (id INTEGER PRIMARY KEY, record TEXT NOT NULL);`,
+	// Each item's size (UTF-8 bytes of key and value) and the stream's total, kept by triggers inside SQLite (no
+	// statement from JavaScript per write), for the byte cap MAX_STREAM_BYTES.
+	`ALTER TABLE items ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+	 UPDATE items SET size = length(CAST(key AS BLOB)) + length(CAST(value AS BLOB));
+	 INSERT INTO meta (name, value) VALUES ('bytes', (SELECT COALESCE(SUM(size), 0) FROM items));
+	 CREATE TRIGGER items_bytes_insert AFTER INSERT ON items BEGIN
+		UPDATE meta SET value = value + NEW.size WHERE name = 'bytes';
+	 END;
+	 CREATE TRIGGER items_bytes_update AFTER UPDATE OF size ON items BEGIN
+		UPDATE meta SET value = value + NEW.size - OLD.size WHERE name = 'bytes';
+	 END;
+	 CREATE TRIGGER items_bytes_delete AFTER DELETE ON items BEGIN
+		UPDATE meta SET value = value - OLD.size WHERE name = 'bytes';
+	 END;`,
 ];
 
 /** Brings the object's database up to date; cheap when it already is. */

@@ -1,9 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../core/config";
 import type { IngestMessage, RequestEnvelope } from "../queue/messages";
-import { type LogRecord, markFailed } from "../storage/connector-logs";
 import { logRecord } from "../queue/outcomes";
-import { forgetFailedKeys } from "../ingest/idempotency";
 import { Changelog } from "./changelog";
 import { type Fault, FaultSwitch } from "./fault-switch";
 import { ItemBatch } from "./item-batch";
@@ -15,6 +13,8 @@ import { RendererHub, catchUpFrames } from "./renderers";
 import { type DecidedOutcome, applyIsolated } from "./request-apply";
 import { type ClaimResult, DEDUPE_WINDOW_MS, type Outcome, type RequestOutcome, RequestLedger } from "./request-ledger";
 import { migrate } from "./sql-schema";
+import { WorkBudget } from "./work-budget";
+import type { LogRecord } from "../storage/connector-logs";
 import { z } from "zod";
 
 /** What a replay did to one request: applied again (its new outcome), or why not. */
@@ -131,10 +131,12 @@ export class StreamObject extends DurableObject<Env> {
 	}
 
 	/**
-	 * Applies a delivery of queue messages in one transaction and reports every
-	 * request they belong to. A request is applied once all its parts are here, and
-	 * at most once in 24 h whatever the number of deliveries. Each request's log entry
-	 * is stored in the same transaction and reaches D1 through the log outbox.
+	 * Applies a delivery of queue messages and reports every request they belong to. A
+	 * request is applied once all its parts are here, whole in one transaction, and at most
+	 * once in 24 h whatever the number of deliveries. The delivery is split into as many
+	 * transactions as TRANSACTION_LIMITS need, so that no delivery, however large, makes a
+	 * transaction, a statement or the object's memory grow past a bound. Each request's log
+	 * entry is stored in the transaction that decided it and reaches D1 through the log outbox.
 	 */
 	async applyMessages(messages: IngestMessage[]): Promise<RequestOutcome[]> {
 		const fault = await this.#takeFault("apply");
@@ -142,77 +144,103 @@ export class StreamObject extends DurableObject<Env> {
 		if (fault?.kind === "slow") await scheduler.wait(fault.delay_ms);
 		const now = Date.now();
 		const outcomes = new Map<string, RequestOutcome>();
-		await this.#commit(now, (batch) => {
-			// One query for the whole delivery; what this loop decides is in `outcomes`.
-			const known = this.#ledger.decidedAmong(messages.map((message) => message.request_id));
-			// Decisions of single-message requests, recorded together after the loop.
-			const singles: DecidedOutcome[] = [];
-			for (const message of messages) {
-				const id = message.request_id;
-				const here = outcomes.get(id);
-				const decided = here && here.status !== "queued" ? here : known.get(id);
-				if (decided) {
-					// A late part of a failed request joins its siblings, for a replay.
-					if (decided.status === "failed") this.#ledger.keepPart(message, now);
-					outcomes.set(id, decided);
-					continue;
-				}
-				if (!this.#ledger.addPart(message, now)) {
-					outcomes.set(id, { request_id: id, status: "queued", error: null });
-					continue;
-				}
-				const text = message.parts === 1 ? message.body : this.#ledger.assemble(id);
-				// A single-message request stored no parts (unless it fails, after this).
-				const outcome = this.#decide(batch, message, text, now, message.parts === 1 ? singles : null);
-				if (outcome.status === "failed") this.#ledger.keepPart(message, now);
-				outcomes.set(id, outcome);
-				// The writes so far are in the open transaction: the reset throws them away with it.
-				if (fault?.kind === "abort") this.ctx.abort("Injected fault: the object was reset mid-batch.");
-			}
-			this.#ledger.decideAll(singles, now);
-			// A redelivery logs its request again: the entry may be what was lost last time.
-			const envelopes = new Map(messages.map((message) => [message.request_id, message]));
-			this.#outbox.add(
-				[...outcomes.values()].flatMap((outcome) => {
-					const envelope = envelopes.get(outcome.request_id);
-					return envelope ? [logRecord(envelope, outcome.status, outcome.error)] : [];
-				}),
-			);
-		});
+		for (let next = 0; next < messages.length; ) {
+			await this.#commit(now, (batch) => {
+				next = this.#applyFrom(batch, messages, next, outcomes, now, fault?.kind === "abort");
+			});
+		}
 		if (fault?.kind === "lost_reply") throw new Error("Injected fault: the batch was applied but the reply was lost.");
 		return [...outcomes.values()];
+	}
+
+	/**
+	 * Applies messages from `start` on in the open transaction, until the next complete
+	 * request would not fit its budget; returns where the next transaction starts.
+	 */
+	#applyFrom(batch: ItemBatch, messages: IngestMessage[], start: number, outcomes: Map<string, RequestOutcome>, now: number, abort: boolean): number {
+		const budget = new WorkBudget();
+		// One query for this transaction's messages; what this loop decides is in `outcomes`.
+		const known = this.#ledger.decidedAmong(messages.slice(start).map((message) => message.request_id));
+		// Decisions of single-message requests, recorded together after the loop.
+		const singles: DecidedOutcome[] = [];
+		const logged: LogRecord[] = [];
+		let index = start;
+		for (; index < messages.length; index++) {
+			const message = messages[index] as IngestMessage;
+			const id = message.request_id;
+			const here = outcomes.get(id);
+			const decided = here && here.status !== "queued" ? here : known.get(id);
+			if (decided) {
+				// A late part of a failed request joins its siblings, for a replay.
+				if (decided.status === "failed") this.#ledger.keepPart(message, now);
+				outcomes.set(id, decided);
+				// A redelivery logs its request again: the entry may be what was lost last time.
+				logged.push(logRecord(message, decided.status, decided.error));
+				continue;
+			}
+			// A stored part is bytes written too; a request is applied whole, in the transaction its last part reaches.
+			const partBytes = message.parts === 1 ? 0 : message.body.length;
+			if (!budget.fits(0, partBytes)) break;
+			if (!this.#ledger.addPart(message, now)) {
+				budget.take(0, partBytes);
+				outcomes.set(id, { request_id: id, status: "queued", error: null });
+				logged.push(logRecord(message, "queued", null));
+				continue;
+			}
+			// Its last part is stored (and kept if this transaction ends here): the request's size includes it.
+			const requestBytes = message.parts === 1 ? message.body.length : message.parts * message.body.length;
+			if (!budget.fits(message.items_received, requestBytes)) break;
+			budget.take(message.items_received, requestBytes);
+			const text = message.parts === 1 ? message.body : this.#ledger.assemble(id);
+			// A single-message request stored no parts (unless it fails, after this).
+			const outcome = this.#decide(batch, message, text, now, message.parts === 1 ? singles : null);
+			if (outcome.status === "failed") this.#ledger.keepPart(message, now);
+			outcomes.set(id, outcome);
+			logged.push(logRecord(message, outcome.status, outcome.error));
+			// The writes so far are in the open transaction: the reset throws them away with it.
+			if (abort) this.ctx.abort("Injected fault: the object was reset mid-batch.");
+		}
+		this.#ledger.decideAll(singles, now);
+		this.#outbox.add(latestPerRequest(logged));
+		return index;
 	}
 
 	/**
 	 * Applies failed requests again (an admin's replay of dead letters): `messages` are
 	 * the dead letters kept in D1; the parts that did reach the stream were kept in it.
 	 * A request is applied only if it failed and all its parts are now at hand; one
-	 * decided otherwise is left as it was.
+	 * decided otherwise is left as it was. Requests are split over transactions like a delivery.
 	 */
 	async replayRequests(requestIds: string[], messages: IngestMessage[]): Promise<ReplayResult[]> {
 		const now = Date.now();
 		const results: ReplayResult[] = [];
-		await this.#commit(now, (batch) => {
-			for (const id of requestIds) {
-				const decided = this.#ledger.decided(id);
-				if (decided && decided.status !== "failed") {
-					results.push({ request_id: id, status: "not_failed", error: `Already ${decided.status}.` });
-					continue;
+		for (let next = 0; next < requestIds.length; ) {
+			await this.#commit(now, (batch) => {
+				const budget = new WorkBudget();
+				for (; next < requestIds.length; next++) {
+					const id = requestIds[next] as string;
+					const decided = this.#ledger.decided(id);
+					if (decided && decided.status !== "failed") {
+						results.push({ request_id: id, status: "not_failed", error: `Already ${decided.status}.` });
+						continue;
+					}
+					for (const message of messages) if (message.request_id === id) this.#ledger.keepPart(message, now);
+					const held = this.#ledger.heldParts(id);
+					if (!held) {
+						results.push({ request_id: id, status: "not_found", error: "Neither the stream nor the dead letters hold this request." });
+						continue;
+					}
+					if (held.present < held.parts) {
+						results.push({ request_id: id, status: "incomplete", error: `Only ${held.present} of ${held.parts} parts are kept.` });
+						continue;
+					}
+					if (!budget.fits(held.envelope.items_received, held.bytes)) break;
+					budget.take(held.envelope.items_received, held.bytes);
+					this.#ledger.forgetFailure(id);
+					results.push(this.#decide(batch, held.envelope, this.#ledger.assemble(id), now));
 				}
-				for (const message of messages) if (message.request_id === id) this.#ledger.keepPart(message, now);
-				const held = this.#ledger.heldParts(id);
-				if (!held) {
-					results.push({ request_id: id, status: "not_found", error: "Neither the stream nor the dead letters hold this request." });
-					continue;
-				}
-				if (held.present < held.parts) {
-					results.push({ request_id: id, status: "incomplete", error: `Only ${held.present} of ${held.parts} parts are kept.` });
-					continue;
-				}
-				this.#ledger.forgetFailure(id);
-				results.push(this.#decide(batch, held.envelope, this.#ledger.assemble(id), now));
-			}
-		});
+			});
+		}
 		return results;
 	}
 
@@ -235,7 +263,7 @@ export class StreamObject extends DurableObject<Env> {
 		const changes = this.ctx.storage.transactionSync(() => {
 			const batch = new ItemBatch(this.ctx.storage.sql, now);
 			write(batch);
-			const applied = batch.finish(settings.MAX_ITEMS_PER_STREAM);
+			const applied = batch.finish({ maxItems: settings.MAX_ITEMS_PER_STREAM, maxBytes: settings.MAX_STREAM_BYTES });
 			this.#changelog.pruneIfDue(
 				applied.to,
 				{ maxEntries: settings.CHANGELOG_MAX_ENTRIES, maxAgeMs: settings.CHANGELOG_MAX_AGE_SECONDS * 1000 },
@@ -296,9 +324,10 @@ export class StreamObject extends DurableObject<Env> {
 	}
 
 	/**
-	 * Writes the log outbox to D1, then, when due, expires stale parts (their requests
-	 * end `failed`) and forgets decisions and claims older than 24 h. A failed log write
+	 * When due, expires stale parts (their requests end `failed`) and forgets decisions
+	 * and claims older than 24 h, then writes the log outbox to D1. A failed log write
 	 * is retried by a later alarm, doubling the wait; the entries stay stored until then.
+	 * The housekeeping is the object's own business: a D1 outage does not hold it up.
 	 */
 	override async alarm(): Promise<void> {
 		// The alarm that fired is spent; a write during this handler sets the next one.
@@ -306,37 +335,30 @@ export class StreamObject extends DurableObject<Env> {
 		const now = Date.now();
 		const socketExpiry = this.#renderers.closeExpired(now);
 		if (socketExpiry !== null) await this.#wakeBy(socketExpiry);
-		if (!(await this.#logs.write(now))) {
-			// Writes meanwhile schedule no earlier than the retry either (dueAt): the backoff holds under load.
-			await this.#wakeBy(this.#logs.dueAt(now));
-			return;
-		}
 		const timeoutMs = config(this.env).PARTS_TIMEOUT_SECONDS * 1000;
 		const due = this.#ledger.nextExpiry(timeoutMs);
-		if (due !== null && due <= now) await this.#expire(now, timeoutMs);
+		if (due !== null && due <= now) this.#expire(now, timeoutMs);
+		await this.#logs.write(now);
+		// Writes meanwhile schedule no earlier than a failed write's retry either (dueAt): the backoff holds under load.
 		const next = [this.#ledger.nextExpiry(timeoutMs), this.#logs.hasPending() ? this.#logs.dueAt(Date.now()) : null];
 		const at = next.filter((time): time is number => time !== null);
 		if (at.length > 0) await this.#wakeBy(Math.min(...at));
 	}
 
-	/** Fails the requests whose parts have waited too long, and forgets what is older than the dedupe window. */
-	async #expire(now: number, timeoutMs: number): Promise<void> {
-		const records: LogRecord[] = this.#ledger
-			.staleRequests(now, timeoutMs)
-			.map(({ envelope, present, parts }) =>
-				logRecord(envelope, "failed", `Only ${present} of ${parts} parts arrived within ${timeoutMs / 1000} s.`),
-			);
-		// Outside writes first: decided here, a request is never stale again, so a failed write after the decision
-		// would leave its log `queued`, or its Idempotency-Key answering replays at the edge, for good.
-		await markFailed(this.env.DB, records);
-		await forgetFailedKeys(this.env, records);
+	/**
+	 * Fails the requests whose parts have waited too long, and forgets what is older than
+	 * the dedupe window. Their log entries go through the outbox, stored with the decision,
+	 * so the log and the Idempotency-Key's release reach D1 and KV whenever they are up.
+	 */
+	#expire(now: number, timeoutMs: number): void {
 		this.ctx.storage.transactionSync(() => {
-			for (const record of records) {
-				// A late part may have completed it while the log was written.
-				if (this.#ledger.decided(record.request_id)) continue;
-				this.#ledger.decide({ request_id: record.request_id, status: "failed", error: record.error }, now);
-				this.#ledger.releaseClaims(record.request_id);
-			}
+			const records = this.#ledger.staleRequests(now, timeoutMs).map(({ envelope, present, parts }) => {
+				const error = `Only ${present} of ${parts} parts arrived within ${timeoutMs / 1000} s.`;
+				this.#ledger.decide({ request_id: envelope.request_id, status: "failed", error }, now);
+				this.#ledger.releaseClaims(envelope.request_id);
+				return logRecord(envelope, "failed", error);
+			});
+			this.#outbox.add(records);
 			this.#ledger.prune(now);
 		});
 	}
@@ -353,4 +375,11 @@ export class StreamObject extends DurableObject<Env> {
 		this.#alarmAt = at;
 		await this.ctx.storage.setAlarm(at);
 	}
+}
+
+/** The last log entry of each request, in the order requests were first seen. */
+function latestPerRequest(records: LogRecord[]): LogRecord[] {
+	const latest = new Map<string, LogRecord>();
+	for (const record of records) latest.set(record.request_id, record);
+	return [...latest.values()];
 }

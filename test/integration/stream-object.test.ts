@@ -9,6 +9,9 @@ import type { StreamObject } from "../../src/streams/stream-object";
 import { streamStub } from "../../src/streams/stub";
 import { connectorWithKey, data, eventually, freshStream, ingest, logs, snapshot } from "../helpers";
 
+/** A byte cap no test stream reaches. */
+const BIG = 1024 * 1024 * 1024;
+
 describe("stream Durable Object", () => {
 	it("replaces a keyed item on upsert with a new, higher seq", async () => {
 		const c = await connectorWithKey({ item_key: "id" });
@@ -68,7 +71,7 @@ describe("stream Durable Object", () => {
 				state.storage.transactionSync(() => {
 					const batch = new ItemBatch(sql, at);
 					batch.write(items, { at, requestId: `req_${String(at).padStart(26, "0")}` });
-					return batch.finish(max);
+					return batch.finish({ maxItems: max, maxBytes: BIG });
 				});
 			write(10, [{ key: "k1", value: {} }, { key: null, value: { n: 1 } }, { key: "k2", value: {} }, { key: null, value: { n: 2 } }], 1);
 			const trimmed = write(3, [{ key: "k3", value: {} }], 2);
@@ -89,7 +92,7 @@ describe("stream Durable Object", () => {
 				state.storage.transactionSync(() => {
 					const batch = new ItemBatch(sql, at);
 					const written = batch.write(items, { at, requestId });
-					batch.finish(100);
+					batch.finish({ maxItems: 100, maxBytes: BIG });
 					return written;
 				});
 			const count = () => sql.exec<{ value: number }>("SELECT value FROM meta WHERE name = 'item_count'").one().value;
@@ -116,7 +119,7 @@ describe("stream Durable Object", () => {
 				state.storage.transactionSync(() => {
 					const batch = new ItemBatch(sql, now);
 					batch.write(items, { at, requestId });
-					return batch.finish(cap);
+					return batch.finish({ maxItems: cap, maxBytes: BIG });
 				});
 			const log = () => sql.exec("SELECT seq, key, removed, changed_at FROM changelog ORDER BY seq").toArray();
 			apply([{ key: "a", value: { v: 1 } }, { key: "b", value: { v: 1 } }], 10, `req_${"1".repeat(26)}`, 1000);
@@ -154,27 +157,36 @@ describe("stream Durable Object", () => {
 		expect(entries[0]).toMatchObject({ request_id: parts[0]?.request_id, status: "failed" });
 	});
 
-	it("times out a split request only once its log says failed: a D1 outage during the alarm leaves it to the next one", async () => {
+	it("keeps house through a D1 outage: stale parts are failed and old decisions pruned, the log entry written once D1 is back", async () => {
 		const c = await connectorWithKey();
 		const parts = queuedRequest(c, Array.from({ length: 2000 }, (_, i) => ({ i, pad: "x".repeat(80) })));
 		const id = parts[0]?.request_id as string;
 		const stub = streamStub(env, c.stream);
 		await stub.applyMessages(parts.slice(1));
 		await runInDurableObject(stub, async (instance: StreamObject, state) => {
-			state.storage.sql.exec("UPDATE parts SET arrived_at = arrived_at - ?", 3_600_000);
-			const decided = () => state.storage.sql.exec("SELECT request_id FROM requests WHERE request_id = ?", id).toArray().length;
-			const real = (instance as unknown as { env: Env }).env;
-			// The log outbox's write (one statement) goes through; marking the request failed (a batch) does not.
-			const down = {
-				prepare: () => ({ bind: () => ({ run: async () => ({ success: true }) }) }),
-				batch: async () => Promise.reject(new Error("D1 down")),
-			};
-			(instance as unknown as { env: Env }).env = { ...real, DB: down as unknown as D1Database };
-			await expect(instance.alarm()).rejects.toThrow("D1 down");
-			expect(decided()).toBe(0);
-			(instance as unknown as { env: Env }).env = real;
+			const sql = state.storage.sql;
+			sql.exec("UPDATE parts SET arrived_at = arrived_at - ?", 3_600_000);
+			// A decision from two days ago, due to be forgotten.
+			sql.exec("INSERT INTO requests (request_id, outcome, error, decided_at) VALUES ('req_old', 'processed', NULL, ?)", Date.now() - 2 * 86_400_000);
+			const outcome = (request: string) =>
+				sql.exec<{ outcome: string }>("SELECT outcome FROM requests WHERE request_id = ?", request).toArray()[0]?.outcome ?? null;
+			const holder = instance as unknown as { env: Env };
+			const real = holder.env;
+			const down = { prepare: () => ({ bind: () => ({ run: async () => Promise.reject(new Error("D1 down")) }) }), batch: async () => Promise.reject(new Error("D1 down")) };
+			holder.env = { ...real, DB: down as unknown as D1Database };
+			try {
+				await instance.alarm();
+				expect(outcome(id)).toBe("failed");
+				expect(outcome("req_old")).toBeNull();
+				const pending = sql.exec<{ record: string }>("SELECT record FROM log_outbox ORDER BY id").toArray();
+				expect(pending.map((row) => JSON.parse(row.record)).at(-1)).toMatchObject({ request_id: id, status: "failed" });
+				// The log write is retried later, so the alarm stays set.
+				expect(await state.storage.getAlarm()).not.toBeNull();
+			} finally {
+				holder.env = real;
+			}
 			await instance.alarm();
-			expect(decided()).toBe(1);
+			expect(sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM log_outbox").one().n).toBe(0);
 		});
 		expect((await logs(c.id))[0]).toMatchObject({ request_id: id, status: "failed", error: expect.stringContaining("parts arrived") });
 	});
