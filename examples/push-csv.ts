@@ -3,9 +3,12 @@
 //   node examples/push-csv.ts sales.csv --url http://localhost:8787 --key ik_live_… [--item-key order_id]
 //
 // Node 24 runs this file as it is (it strips the types). The key may come from DATAPOOL_INGEST_KEY instead of --key.
-// Re-running the same file within 24 hours is safe: each batch's Idempotency-Key is derived from its
-// bytes, so batches the API already has are answered as replays and nothing is applied twice.
+// Re-running the same, unchanged file within 24 hours is a no-op: each batch's Idempotency-Key names the
+// source (the file, its size and modification time) and the rows the batch holds, so batches the API
+// already has are answered as replays. An edited file is a new import, and its rows are applied again.
+import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "csv-parse";
 import { BatchError, DataPoolIngest } from "datapool-ingest/sdk";
@@ -32,7 +35,13 @@ if (!file || !values.url || !key) {
 
 const client = new DataPoolIngest({ key, baseUrl: values.url });
 const bar = new ProgressBar();
-const totalBytes = statSync(file).size;
+const stat = statSync(file);
+const totalBytes = stat.size;
+// A key names one import of one source; the item key is part of it, since it changes what the rows mean.
+const source = createHash("sha256")
+	.update(JSON.stringify([resolve(file), stat.size, stat.mtimeMs, values["item-key"] ?? null, values.stream ?? null]))
+	.digest("hex")
+	.slice(0, 32);
 const input = createReadStream(file);
 let rows = 0;
 let accepted = 0;
@@ -43,6 +52,8 @@ const batcher = client.createBatcher({
 	...(values["item-key"] === undefined ? {} : { itemKey: values["item-key"] }),
 	...(values.stream === undefined ? {} : { stream: values.stream }),
 	...(values["max-items"] === undefined ? {} : { maxItems: Number(values["max-items"]) }),
+	// Rows `offset` to `offset + length` of this source: the same rows whenever the same key comes again.
+	idempotencyKey: ({ items, offset }) => `csv_${source}_${offset}_${items.length}`,
 	onBatch(result) {
 		accepted += result.items_received;
 		if (result.replayed) replayed += result.items_received;
