@@ -1,7 +1,7 @@
 import { type BatchLimits, jsonArrayBytes, MAX_REQUEST_BYTES, MAX_REQUEST_ITEMS, planBatches } from "./batch-plan.ts";
 import type { DataPoolIngest } from "./client.ts";
 import { BatchError, type BatchFailure, DataPoolError } from "./errors.ts";
-import { newIdempotencyKey, randomSource } from "./idempotency-key.ts";
+import { assertRandomSource, newIdempotencyKey } from "./idempotency-key.ts";
 import { checkItem } from "./item-check.ts";
 import type { BatcherOptions, IngestResult } from "./types.ts";
 
@@ -64,7 +64,7 @@ export class Batcher {
 		this.#flushIntervalMs = limit("flushIntervalMs", options.flushIntervalMs ?? DEFAULTS.flushIntervalMs, 0, 2 ** 31 - 1);
 		this.#maxBuffered = limit("maxBufferedItems", options.maxBufferedItems ?? DEFAULTS.maxBufferedItems, 1, Number.MAX_SAFE_INTEGER);
 		// Without a source of keys every batch would fail later, one by one: say so now.
-		if (options.idempotencyKey === undefined) randomSource();
+		if (options.idempotencyKey === undefined) assertRandomSource();
 	}
 
 	/** Items added and not yet answered by the API. */

@@ -11,20 +11,19 @@ const RANDOM_BYTES = 16;
  * to be a no-op pass deterministic keys of their own, such as source + timestamp.
  */
 export function newIdempotencyKey(): string {
-	const bytes = randomSource().getRandomValues(new Uint8Array(RANDOM_BYTES));
+	assertRandomSource();
+	const bytes = crypto.getRandomValues(new Uint8Array(RANDOM_BYTES));
 	let hex = "";
 	for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
 	return PREFIX + hex;
 }
 
-/** The runtime's Web Crypto, or a TypeError that says what to do without it. */
-export function randomSource(): Crypto {
+/** Throws a TypeError that says what to do where the runtime has no crypto.getRandomValues. */
+export function assertRandomSource(): void {
 	// getRandomValues, unlike randomUUID, exists outside secure contexts in browsers too.
-	const cryptoApi: Crypto | undefined = globalThis.crypto;
-	if (typeof cryptoApi?.getRandomValues !== "function") {
+	if (typeof crypto === "undefined" || typeof crypto.getRandomValues !== "function") {
 		throw new TypeError(
 			"crypto.getRandomValues is missing, so no Idempotency-Key can be made: pass idempotencyKey, or on Node 18 run with --experimental-global-webcrypto.",
 		);
 	}
-	return cryptoApi;
 }
