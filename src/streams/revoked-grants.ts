@@ -8,9 +8,7 @@ export const REVOKED_GRANT_KEEP_MS = 24 * 60 * 60 * 1000;
 
 /** The grants (socket tags, e.g. `token:rtk_…`) revoked lately, kept in the object's SQLite across restarts. */
 export class RevokedGrants {
-	constructor(readonly sql: SqlStorage) {
-		sql.exec("CREATE TABLE IF NOT EXISTS revoked_grants (grant_tag TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL)");
-	}
+	constructor(readonly sql: SqlStorage) {}
 
 	/** Remembers a revocation, and forgets those older than the keep time. */
 	add(grant: string, now: number): void {

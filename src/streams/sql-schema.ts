@@ -67,6 +67,8 @@ export const STREAM_MIGRATIONS: string[] = [
 	 CREATE TRIGGER items_bytes_delete AFTER DELETE ON items BEGIN
 		UPDATE meta SET value = value - OLD.size WHERE name = 'bytes';
 	 END;`,
+	// Renderer grants revoked lately (RevokedGrants), so sockets opened with one afterwards are refused.
+	`CREATE TABLE revoked_grants (grant_tag TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL);`,
 ];
 
 /** Brings the object's database up to date; cheap when it already is. */
