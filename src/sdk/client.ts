@@ -2,9 +2,10 @@ import { abortReason, attemptSignal, sleep } from "./abort.ts";
 import { Batcher } from "./batcher.ts";
 import { DataPoolError } from "./errors.ts";
 import { newIdempotencyKey } from "./idempotency-key.ts";
+import { deleteBody, type IngestMode, type ItemKeyValue, replaceBody } from "./operations.ts";
 import { errorFromResponse, resultFromResponse } from "./response.ts";
 import { type BackoffOptions, DEFAULT_BACKOFF, retryDelay } from "./retry-policy.ts";
-import type { BatcherOptions, DataPoolIngestOptions, IngestOptions, IngestResult } from "./types.ts";
+import type { BatcherOptions, ClearOptions, DataPoolIngestOptions, DeleteOptions, IngestOptions, IngestResult } from "./types.ts";
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_ATTEMPTS = 5;
@@ -16,7 +17,7 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 	return chosen;
 }
 
-/** A client of the DataPool ingest API: retries safely, and batches with `createBatcher()`. */
+/** A client of the DataPool ingest API: retries safely, batches with `createBatcher()`, and deletes, replaces and clears. */
 export class DataPoolIngest {
 	readonly #key: string;
 	readonly #baseUrl: string;
@@ -53,7 +54,42 @@ export class DataPoolIngest {
 	 * The key is `options.idempotencyKey`, or a fresh random one per call: each call
 	 * is its own operation, even when its body repeats an earlier one.
 	 */
-	async ingestJson(json: string, options: IngestOptions = {}): Promise<IngestResult> {
+	ingestJson(json: string, options: IngestOptions = {}): Promise<IngestResult> {
+		return this.#send(json, options, "upsert");
+	}
+
+	/**
+	 * Deletes the items whose item key is one of `keys`, in one request
+	 * (`X-Ingest-Mode: delete`); a key that is not stored is not an error.
+	 * `options.itemKey` is required: the body names each key as `{[itemKey]: key}`,
+	 * so the SDK needs the field's name even when the connector has an item_key
+	 * (pass the same one). Retries and Idempotency-Key as `ingest()`. Rejects,
+	 * before sending, an empty list, a key the API would refuse, and more than one
+	 * request can hold (10,000 keys or 1 MB): delete those in several calls.
+	 */
+	async delete(keys: ItemKeyValue | readonly ItemKeyValue[], options: DeleteOptions): Promise<IngestResult> {
+		// Async, as replace and clear are, so that a body refused before sending rejects like a refused request instead of throwing.
+		return this.#send(deleteBody(keys, options?.itemKey), options, "delete");
+	}
+
+	/**
+	 * Makes `items` the stream's whole content, in one request and one atomic change
+	 * (`X-Ingest-Mode: replace`): every stored item they do not name is removed, and
+	 * `[]` clears the stream. Retries and Idempotency-Key as `ingest()`. A replace
+	 * cannot be split, so more than one request holds (10,000 items or 1 MB of JSON)
+	 * is rejected before sending, with a DataPoolError (`INVALID_PAYLOAD` or
+	 * `PAYLOAD_TOO_LARGE`, `status` null).
+	 */
+	async replace(items: readonly object[], options: IngestOptions = {}): Promise<IngestResult> {
+		return this.#send(replaceBody(items), options, "replace");
+	}
+
+	/** Removes every item of the stream: `replace([])`. */
+	async clear(options: ClearOptions = {}): Promise<IngestResult> {
+		return this.#send(replaceBody([]), options, "replace");
+	}
+
+	async #send(json: string, options: IngestOptions, mode: IngestMode): Promise<IngestResult> {
 		const itemKey = options.itemKey ?? null;
 		const headers: Record<string, string> = {
 			Authorization: `Bearer ${this.#key}`,
@@ -62,6 +98,8 @@ export class DataPoolIngest {
 			"Idempotency-Key": options.idempotencyKey ?? newIdempotencyKey(),
 		};
 		if (itemKey !== null) headers["X-Item-Key"] = itemKey;
+		// Upserts send no mode, as before the header existed: absent means upsert.
+		if (mode !== "upsert") headers["X-Ingest-Mode"] = mode;
 		const url = `${this.#baseUrl}/api/ingest${options.stream === undefined ? "" : `/${encodeURIComponent(options.stream)}`}`;
 
 		const started = Date.now();

@@ -7,6 +7,7 @@ export { DataPoolIngest } from "./client.ts";
 export { BatchError, DataPoolError } from "./errors.ts";
 export type { BatchFailure, DataPoolErrorCode, DataPoolErrorDetail, DataPoolErrorInit } from "./errors.ts";
 export { newIdempotencyKey } from "./idempotency-key.ts";
+export type { IngestMode, ItemKeyValue } from "./operations.ts";
 export { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter, retryDelay } from "./retry-policy.ts";
 export type { BackoffOptions } from "./retry-policy.ts";
-export type { BatcherOptions, BatchInfo, DataPoolIngestOptions, IngestOptions, IngestResult } from "./types.ts";
+export type { BatcherOptions, BatchInfo, ClearOptions, DataPoolIngestOptions, DeleteOptions, IngestOptions, IngestResult } from "./types.ts";

@@ -35,6 +35,15 @@ export interface IngestOptions {
 	stream?: string;
 }
 
+/** Options of `delete()`: those of `ingest()`, with the item key field required (the body is built from it). */
+export interface DeleteOptions extends IngestOptions {
+	/** The field the keys are values of; sent as X-Item-Key. Pass the connector's item_key when it has one. */
+	itemKey: string;
+}
+
+/** Options of `clear()`: a clear names no items, so no item key. */
+export type ClearOptions = Omit<IngestOptions, "itemKey">;
+
 /** The API's answer to an accepted request. */
 export interface IngestResult {
 	stream: string;
