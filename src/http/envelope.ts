@@ -37,7 +37,8 @@ export const ErrorEnvelope = z
 const DESCRIPTIONS: Record<number, string> = {
 	400: "Invalid request (INVALID_PAYLOAD).",
 	401: "Missing or wrong credentials (UNAUTHORIZED).",
-	404: "Not found (STREAM_NOT_FOUND, CONNECTOR_NOT_FOUND, KEY_NOT_FOUND, TOKEN_NOT_FOUND or NOT_FOUND).",
+	404: "Not found (STREAM_NOT_FOUND, CONNECTOR_NOT_FOUND, KEY_NOT_FOUND, TOKEN_NOT_FOUND, ITEM_NOT_FOUND or NOT_FOUND).",
+	409: "In use (STREAM_IN_USE).",
 	413: "Body over 1 MB (PAYLOAD_TOO_LARGE).",
 	422: "Idempotency-Key reused with a different body (IDEMPOTENCY_KEY_REUSED).",
 	426: "Not a WebSocket upgrade (UPGRADE_REQUIRED).",

@@ -175,3 +175,8 @@ export async function recordReplays(db: D1Database, outcomes: { request_id: stri
 	);
 	await db.batch(outcomes.map((outcome) => update.bind(outcome.status, outcome.error, now, outcome.request_id)));
 }
+
+/** The statement that deletes the log entries of connectors (ids as a JSON list). */
+export function deleteLogsOf(db: D1Database, connectorIdList: string): D1PreparedStatement {
+	return db.prepare("DELETE FROM connector_logs WHERE connector_id IN (SELECT value FROM json_each(?))").bind(connectorIdList);
+}

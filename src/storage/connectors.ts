@@ -1,4 +1,5 @@
 import { newId } from "../core/ids";
+import { insertStreamIfMissing } from "./streams";
 
 /** A rate limit: at most `requests` per `period_seconds`. */
 export interface RateLimit {
@@ -65,7 +66,7 @@ export async function createConnector(
 		updated_at: now,
 	};
 	await db.batch([
-		db.prepare("INSERT INTO streams (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING").bind(row.stream, now),
+		insertStreamIfMissing(db, row.stream, now),
 		db
 			.prepare(`INSERT INTO connectors (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 			.bind(
@@ -123,8 +124,16 @@ export async function updateConnector(
 	return row ? toConnector(row) : null;
 }
 
-/** Whether a connector has named this stream. */
-export async function streamExists(db: D1Database, stream: string): Promise<boolean> {
-	const row = await db.prepare("SELECT 1 AS found FROM streams WHERE name = ?").bind(stream).first();
-	return row !== null;
+/** The connectors that name a stream, oldest first. */
+export async function listConnectorsOf(db: D1Database, stream: string): Promise<Connector[]> {
+	const { results } = await db
+		.prepare(`SELECT ${COLUMNS} FROM connectors WHERE stream = ? ORDER BY created_at, id`)
+		.bind(stream)
+		.all<ConnectorRow>();
+	return results.map(toConnector);
+}
+
+/** The statement that deletes connectors by id (a JSON list), returning their rows. */
+export function deleteConnectorsStatement(db: D1Database, idList: string): D1PreparedStatement {
+	return db.prepare(`DELETE FROM connectors WHERE id IN (SELECT value FROM json_each(?)) RETURNING ${COLUMNS}`).bind(idList);
 }

@@ -72,3 +72,8 @@ export async function findActiveIngestKeys(
 		.all<ConnectorRow & { key_id: string; key_hash: string }>();
 	return results.map((row) => ({ keyId: row.key_id, hash: row.key_hash, connector: toConnector(row) }));
 }
+
+/** The statement that deletes the keys of connectors (ids as a JSON list). */
+export function deleteIngestKeysOf(db: D1Database, connectorIdList: string): D1PreparedStatement {
+	return db.prepare("DELETE FROM ingest_keys WHERE connector_id IN (SELECT value FROM json_each(?))").bind(connectorIdList);
+}

@@ -72,3 +72,12 @@ export async function findActiveRendererTokens(
 		.all<{ id: string; token_hash: string; stream: string }>();
 	return results.map((row) => ({ tokenId: row.id, hash: row.token_hash, stream: row.stream }));
 }
+
+/** Deletes every renderer token of a stream, revoked or not; returns their hashes (for the auth cache). */
+export async function deleteRendererTokensOf(db: D1Database, stream: string): Promise<string[]> {
+	const { results } = await db
+		.prepare("DELETE FROM renderer_tokens WHERE stream = ? RETURNING token_hash")
+		.bind(stream)
+		.all<{ token_hash: string }>();
+	return results.map((row) => row.token_hash);
+}
