@@ -70,6 +70,8 @@ export class StreamClient {
 			if (typeof event.data === "string") this.#onFrame(event.data);
 		});
 		this.#socket.addEventListener("close", () => {
+			// Frames of a batch or snapshot cut off by the drop: the next connection sends them anew, whole.
+			this.#forgetPending();
 			if (this.state !== "closed") this.#setState("reconnecting");
 		});
 	}
@@ -87,8 +89,7 @@ export class StreamClient {
 
 	/** Drops the connection and opens a new one, resuming from `seq`. */
 	reconnect(): void {
-		this.#pendingChanges = [];
-		this.#pendingSnapshot = [];
+		this.#forgetPending();
 		this.#socket.reconnect();
 	}
 
@@ -113,6 +114,11 @@ export class StreamClient {
 		return url.toString();
 	}
 
+	#forgetPending(): void {
+		this.#pendingChanges = [];
+		this.#pendingSnapshot = [];
+	}
+
 	#onFrame(text: string): void {
 		const frame = parseFrame(text);
 		if (!frame) return;
@@ -121,6 +127,8 @@ export class StreamClient {
 		else if (frame.type === "changes") this.#onChanges(frame);
 	}
 
+	// Every complete snapshot replaces the whole state: a replace or a clear sends one on a live socket, and the
+	// keys it does not list are gone.
 	#onSnapshot(frame: Extract<ServerFrame, { type: "snapshot" }>): void {
 		this.#pendingSnapshot.push(...frame.items);
 		if (frame.complete === false) return;
