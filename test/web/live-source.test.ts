@@ -87,6 +87,34 @@ describe("live-source (WebSocket with tickets)", () => {
 		expect(statuses).toEqual(["connecting", "live", "offline"]);
 	});
 
+	it("hands the view a fresh snapshot sent on a live socket (a replace or a clear), and removed keys", async () => {
+		fakeTickets([ticket("rk_tmp_one")]);
+		const events: unknown[] = [];
+		const stop = subscribe(
+			"sales",
+			{
+				onSnapshot: (seq, items) => events.push(["snapshot", seq, items.map((i) => i.key)]),
+				onChanges: (from, to, items, removed) => events.push(["changes", from, to, items.map((i) => i.key), removed]),
+				onStatus: () => {},
+			},
+			{ WebSocket: FakeSocket },
+		);
+		await vi.waitFor(() => expect(FakeSocket.opened).toHaveLength(1));
+		const socket = FakeSocket.opened[0] as FakeSocket;
+		socket.frame({ type: "snapshot", seq: 2, complete: true, items: [item("a", 1), item("b", 2)] });
+		socket.frame({ type: "changes", from: 3, to: 3, complete: true, items: [], removed: ["a"] });
+		socket.frame({ type: "snapshot", seq: 5, complete: false, items: [item("x", 4)] });
+		socket.frame({ type: "snapshot", seq: 5, complete: true, items: [item("y", 5)] });
+		socket.frame({ type: "snapshot", seq: 6, complete: true, items: [] });
+		stop();
+		expect(events).toEqual([
+			["snapshot", 2, ["a", "b"]],
+			["changes", 3, 3, [], ["a"]],
+			["snapshot", 5, ["x", "y"]],
+			["snapshot", 6, []],
+		]);
+	});
+
 	it("goes offline and stops asking when the stream does not exist", async () => {
 		const calls = fakeTickets([
 			Response.json({ success: false, error: { code: "STREAM_NOT_FOUND", message: "no" }, request_id: "req_x" }, { status: 404 }),
