@@ -10,8 +10,10 @@ class FakeSocket extends EventTarget {
 	static opened: FakeSocket[] = [];
 	readyState = 0;
 	binaryType = "blob";
-	constructor(readonly url: string) {
+	readonly url: string;
+	constructor(url: string) {
 		super();
+		this.url = url;
 		FakeSocket.opened.push(this);
 		queueMicrotask(() => {
 			this.readyState = 1;
