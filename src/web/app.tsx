@@ -5,8 +5,9 @@ import { ConnectorPage } from "./pages/connector-page";
 import { ConnectorsPage } from "./pages/connectors-page";
 import { SignIn } from "./pages/sign-in";
 import { StreamPage } from "./pages/stream-page";
+import { StreamsPage } from "./pages/streams-page";
 import { Link, useRoute } from "./router";
-import type { Route } from "./routes";
+import { type Route, STREAMS_PATH } from "./routes";
 import { clearToken, saveToken, savedToken } from "./session";
 
 function NotFound() {
@@ -30,6 +31,8 @@ function Page(props: { route: Route }) {
 			return <ConnectorsPage />;
 		case "connector":
 			return <ConnectorPage id={route.id} />;
+		case "streams":
+			return <StreamsPage />;
 		case "stream":
 			return <StreamPage stream={route.stream} />;
 		case "not-found":
@@ -77,6 +80,14 @@ export function App() {
 				<Link href="/" class="brand">
 					DataPool <span>Data Sources</span>
 				</Link>
+				<nav aria-label="Main" class="main-nav">
+					<Link href="/" current={route.page === "connectors"}>
+						Connectors
+					</Link>
+					<Link href={STREAMS_PATH} current={route.page === "streams"}>
+						Streams
+					</Link>
+				</nav>
 				<nav aria-label="Account">
 					<button
 						type="button"

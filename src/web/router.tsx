@@ -19,12 +19,16 @@ export function useRoute(): Route {
 	return route;
 }
 
-/** A link that changes page in place; modified clicks (new tab, …) keep the browser's behaviour. */
-export function Link(props: { href: string; class?: string; children: ComponentChildren }) {
+/**
+ * A link that changes page in place; modified clicks (new tab, …) keep the browser's behaviour.
+ * `current` marks the navigation entry of the page shown.
+ */
+export function Link(props: { href: string; class?: string; current?: boolean; children: ComponentChildren }) {
 	return (
 		<a
 			href={props.href}
 			class={props.class}
+			aria-current={props.current ? "page" : undefined}
 			onClick={(event) => {
 				if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
 				event.preventDefault();

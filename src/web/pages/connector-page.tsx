@@ -2,11 +2,12 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import { ApiError, api, errorMessage } from "../api";
 import { ConnectorForm } from "../components/connector-form";
 import { CurlPanel } from "../components/curl-panel";
+import { DeleteConnector } from "../components/delete-connector";
 import { DetailHead } from "../components/detail-head";
 import { KeysPanel } from "../components/keys-panel";
 import { LogsPanel } from "../components/logs-panel";
 import { formatTime } from "../format";
-import { Link } from "../router";
+import { Link, navigate } from "../router";
 import { streamPath } from "../routes";
 import type { ConnectorWithKeys, CreatedKey } from "../types";
 import { ErrorAlert } from "../components/error-alert";
@@ -52,9 +53,12 @@ export function ConnectorPage(props: { id: string }) {
 	return (
 		<>
 			<DetailHead focusKey={connector.id} title={connector.name}>
-				<Link href={streamPath(connector.stream)} class="button secondary">
-					Live view of {connector.stream}
-				</Link>
+				<div class="actions">
+					<Link href={streamPath(connector.stream)} class="button secondary">
+						Live view of {connector.stream}
+					</Link>
+					<DeleteConnector connector={connector} onError={setError} onDeleted={() => navigate("/")} />
+				</div>
 			</DetailHead>
 			<dl class="facts">
 				<div>

@@ -1,17 +1,18 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { DetailHead } from "../components/detail-head";
+import { ErrorAlert } from "../components/error-alert";
+import { ItemsPanel } from "../components/items-panel";
 import { LiveBadge } from "../components/status-badge";
 import { RateChart } from "../components/rate-chart";
-import { formatTime, preview } from "../format";
 import { useInterval } from "../hooks";
 import { type LiveStatus, subscribe } from "../live-source";
 import { RateWindow } from "../rate-window";
+import { STREAMS_PATH } from "../routes";
 import type { StreamItem } from "../types";
-import { ErrorAlert } from "../components/error-alert";
 
 const SHOWN_ITEMS = 100;
 
-/** A stream's items as they change: a table, the seq, the connection state and the ingest rate. */
+/** A stream's items as they change: a table (delete an item, clear all), the seq, the connection state and the ingest rate. */
 export function StreamPage(props: { stream: string }) {
 	const [status, setStatus] = useState<LiveStatus>("connecting");
 	const [seq, setSeq] = useState<number | null>(null);
@@ -58,6 +59,7 @@ export function StreamPage(props: { stream: string }) {
 		<>
 			<DetailHead
 				focusKey={props.stream}
+				back={{ href: STREAMS_PATH, label: "Streams" }}
 				title={
 					<>
 						Stream <code>{props.stream}</code>
@@ -68,7 +70,7 @@ export function StreamPage(props: { stream: string }) {
 			</DetailHead>
 			{status === "offline" && (
 				<ErrorAlert>
-					The stream cannot be read: it may not exist (a stream exists once a connector names it), or this browser is offline.
+					The stream cannot be read: it may not exist (a stream exists once a connector names it) or may have been deleted, or this browser is offline.
 				</ErrorAlert>
 			)}
 			<dl class="facts">
@@ -85,49 +87,14 @@ export function StreamPage(props: { stream: string }) {
 				<h2 id="rate-heading">Ingest rate</h2>
 				<RateChart series={series} />
 			</section>
-			<section aria-labelledby="items-heading" class="panel">
-				<h2 id="items-heading">Items</h2>
-				<p class="muted small">
-					{count > SHOWN_ITEMS ? `The ${SHOWN_ITEMS} most recently changed of ${count}, newest first.` : "Newest first."} Changed rows
-					are highlighted.
-				</p>
-				{seq !== null && count === 0 && <p class="muted">No items yet. Send some with a key of a connector of this stream.</p>}
-				{newest.length > 0 && (
-					<table class="responsive items">
-						<caption class="visually-hidden">Items of {props.stream}, most recently changed first</caption>
-						<thead>
-							<tr>
-								<th scope="col">Key</th>
-								<th scope="col">Seq</th>
-								<th scope="col">Updated</th>
-								<th scope="col">Value</th>
-							</tr>
-						</thead>
-						<tbody>
-							{newest.map((item) => (
-								<tr
-									key={`${item.key}:${item.seq}`}
-									class={item.seq > changedAfter ? "changed" : undefined}
-									data-item-key={item.key}
-								>
-									<th scope="row" data-label="Key">
-										<code class="break">{item.key}</code>
-									</th>
-									<td data-label="Seq" class="number">
-										{item.seq}
-									</td>
-									<td data-label="Updated">
-										<time dateTime={item.updated_at}>{formatTime(item.updated_at)}</time>
-									</td>
-									<td data-label="Value">
-										<code class="break">{preview(item.value)}</code>
-									</td>
-								</tr>
-							))}
-						</tbody>
-					</table>
-				)}
-			</section>
+			<ItemsPanel
+				stream={props.stream}
+				items={newest}
+				count={count}
+				shown={SHOWN_ITEMS}
+				loaded={seq !== null}
+				changedAfter={changedAfter}
+			/>
 		</>
 	);
 }
