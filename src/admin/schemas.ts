@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { LOG_STATUSES } from "../storage/log-status";
+import { LOG_OPERATIONS, LOG_STATUSES } from "../storage/log-status";
 import { StreamName } from "../streams/names";
 
 export const RateLimit = z
@@ -102,6 +102,7 @@ export const LogEntry = z
 		error: z.string().nullable(),
 		idempotency_key: z.string().nullable(),
 		http_status: z.number().int().nullable().openapi({ description: "The HTTP status the request was answered with, when known at the edge." }),
+		operation: z.enum(LOG_OPERATIONS).openapi({ description: "What the request's items did: its X-Ingest-Mode (upsert, delete or replace)." }),
 		count: z.number().int().min(1).openapi({
 			description:
 				"How many requests the entry stands for: 1, except for rate-limited (429) requests, which are logged aggregated: one entry per connector, per isolate and per 10 s window, counting every request refused in it.",
