@@ -1,42 +1,74 @@
 /**
  * Bytes a queue message may spend on body text. Queues count a message as its
- * serialised size (128,000 bytes at most); UTF-8 length bounds that from above
- * for any string, and the rest is headroom for the envelope fields.
+ * serialised size (128,000 bytes at most); enqueue sends JSON, so that size is the
+ * UTF-8 length of the message's JSON text, escapes included. The rest is headroom
+ * for the envelope fields.
  */
 export const MESSAGE_BODY_BUDGET_BYTES = 100 * 1024;
-/** sendBatch limits: 100 messages, 256 KB in all (kept a little under). */
+/** sendBatch limits: 100 messages, 256 KB of serialised messages in all (kept a little under). */
 export const SEND_BATCH_MAX_MESSAGES = 100;
 export const SEND_BATCH_MAX_BYTES = 240 * 1024;
 
-/** A piece of text and its UTF-8 size. */
+/** A piece of text and the bytes it takes inside a JSON string. */
 export interface TextPiece {
 	text: string;
 	bytes: number;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
 
 /**
- * Splits text into pieces of at most `budgetBytes` UTF-8 bytes. Cuts fall on code
- * point boundaries (never inside a multi-byte sequence or a surrogate pair), so
- * the pieces joined in order are exactly the text (for well-formed text, which a
- * strictly decoded body always is).
+ * UTF-8 bytes JSON.stringify writes for the code point at `i` inside a string: 2 for
+ * `"`, `\` and the short control escapes, 6 for other control characters and lone
+ * surrogates (`\uXXXX`), else its UTF-8 length. Only a surrogate pair takes 4, so 4
+ * also says the code point is two code units long.
+ */
+function jsonBytesAt(text: string, i: number): number {
+	const c = text.charCodeAt(i);
+	if (c === 0x22 || c === 0x5c) return 2;
+	if (c < 0x20) return c === 8 || c === 9 || c === 10 || c === 12 || c === 13 ? 2 : 6;
+	if (c < 0x80) return 1;
+	if (c < 0x800) return 2;
+	if (isHighSurrogate(c)) return i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1)) ? 4 : 6;
+	if (isLowSurrogate(c)) return 6;
+	return 3;
+}
+
+const unitsOf = (bytes: number) => (bytes === 4 ? 2 : 1);
+
+/** Bytes `text` takes inside a JSON string in UTF-8: the length of JSON.stringify(text) less its two quotes. */
+export function jsonStringBytes(text: string): number {
+	let bytes = 0;
+	for (let i = 0; i < text.length; ) {
+		const point = jsonBytesAt(text, i);
+		bytes += point;
+		i += unitsOf(point);
+	}
+	return bytes;
+}
+
+/**
+ * Splits text into pieces of at most `budgetBytes` bytes each as JSON string content
+ * (a budget too small for one code point still gives each piece one). Cuts fall on
+ * code point boundaries, never between the halves of a surrogate pair, so the pieces
+ * joined in order are exactly the text and each is well-formed if the text is.
  */
 export function splitText(text: string, budgetBytes = MESSAGE_BODY_BUDGET_BYTES): TextPiece[] {
-	// A UTF-8 code point takes up to 4 bytes: a smaller budget could not hold one.
-	const budget = Math.max(4, budgetBytes);
-	const bytes = encoder.encode(text);
-	if (bytes.byteLength <= budget) return [{ text, bytes: bytes.byteLength }];
 	const pieces: TextPiece[] = [];
 	let start = 0;
-	while (start < bytes.byteLength) {
-		let end = Math.min(start + budget, bytes.byteLength);
-		// Step back over UTF-8 continuation bytes (10xxxxxx) to the start of a code point.
-		while (end < bytes.byteLength && end > start + 1 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
-		pieces.push({ text: decoder.decode(bytes.subarray(start, end)), bytes: end - start });
-		start = end;
+	let bytes = 0;
+	for (let i = 0; i < text.length; ) {
+		const point = jsonBytesAt(text, i);
+		if (i > start && bytes + point > budgetBytes) {
+			pieces.push({ text: text.slice(start, i), bytes });
+			start = i;
+			bytes = 0;
+		}
+		bytes += point;
+		i += unitsOf(point);
 	}
+	pieces.push({ text: text.slice(start), bytes });
 	return pieces;
 }
 
