@@ -82,7 +82,7 @@ export function App() {
 				</Link>
 				<nav aria-label="Main" class="main-nav">
 					<Link href="/" current={route.page === "connectors"}>
-						Connectors
+						Data Sources
 					</Link>
 					<Link href={STREAMS_PATH} current={route.page === "streams"}>
 						Streams

@@ -69,6 +69,23 @@ describe("managing streams, items and connectors in the dashboard, in Chromium",
 		expect(await idleRow.locator('[data-label="Connectors"]').textContent()).toBe("0");
 		expect(await idleRow.locator('[data-label="Last write"]').textContent()).toBe("Never");
 		await screenshot(page, "21-streams");
+
+		// Escape cancels the typed confirmation, and the next opening starts empty again.
+		const dialog = page.getByRole("dialog", { name: "Delete this stream?" });
+		await row.getByRole("button", { name: `Delete stream ${stream}` }).click();
+		await dialog.waitFor();
+		expect(await dialog.getByTestId("force-warning").textContent()).toContain("Its connector goes too");
+		await page.keyboard.type(stream);
+		await screenshot(page, "22-delete-stream-confirm");
+		await page.keyboard.press("Escape");
+		await dialog.waitFor({ state: "hidden" });
+		await row.getByRole("button", { name: `Delete stream ${stream}` }).click();
+		await dialog.waitFor();
+		expect(await dialog.getByLabel(`Type ${stream} to confirm`).inputValue()).toBe("");
+		expect(await dialog.getByRole("button", { name: "Delete stream" }).isDisabled()).toBe(true);
+		await page.keyboard.press("Escape");
+		await dialog.waitFor({ state: "hidden" });
+		expect(await adminStatus(`/streams/${stream}`)).toBe(200);
 	});
 
 	it("deletes an item from the live view after confirmation: its row goes, through the socket, without a reload", async () => {
@@ -81,7 +98,7 @@ describe("managing streams, items and connectors in the dashboard, in Chromium",
 		await page.getByRole("button", { name: "Delete item b" }).click();
 		const dialog = page.getByRole("dialog", { name: "Delete this item?" });
 		await dialog.waitFor();
-		await screenshot(page, "22-delete-item-confirm");
+		await screenshot(page, "23-delete-item-confirm");
 		await dialog.getByRole("button", { name: "Delete item" }).click();
 		await page.locator('tr[data-item-key="b"]').waitFor({ state: "detached" });
 		expect(await page.locator("tr[data-item-key]").count()).toBe(2);
@@ -181,9 +198,9 @@ describe("managing streams, items and connectors in the dashboard, in Chromium",
 
 		await row.getByRole("button", { name: `Delete stream ${stream}` }).click();
 		await dialog.waitFor();
-		expect(await dialog.getByTestId("force-warning").textContent()).toContain("Its 1 connector go too");
+		expect(await dialog.getByTestId("force-warning").textContent()).toContain("Its connector goes too, with its ingest keys");
 		await page.keyboard.type(stream);
-		await screenshot(page, "23-delete-stream-confirm");
+		await screenshot(page, "24-delete-stream-force");
 		const sent = page.waitForRequest((request) => request.method() === "DELETE");
 		// Enter in the field confirms once the name matches.
 		await page.keyboard.press("Enter");
@@ -203,7 +220,7 @@ describe("managing streams, items and connectors in the dashboard, in Chromium",
 		await page.goto(`${url}/streams`);
 		await page.locator(`tr[data-stream="${other.stream}"] [data-label="Seq"]`, { hasText: "0" }).waitFor();
 		expect(await overflowsSideways(browser)).toBe(false);
-		await screenshot(page, "24-streams-375px");
+		await screenshot(page, "25-streams-375px");
 		await adminCall(`/streams/${other.stream}?force=true`, { method: "DELETE" });
 	});
 

@@ -10,14 +10,15 @@ interface DeleteStreamDialogProps {
 	onCancel: () => void;
 }
 
-const connectorsWord = (count: number) => (count === 1 ? "1 connector" : `${count} connectors`);
+const connectorsGo = (count: number) => (count === 1 ? "Its connector goes too" : `Its ${count} connectors go too`);
 
 /** Deleting a stream cannot be undone, so the user types its name before the button is enabled. */
 export function DeleteStreamDialog(props: DeleteStreamDialogProps) {
 	const [typed, setTyped] = useState("");
 	const inputId = useId();
 	const stream = props.stream;
-	useEffect(() => setTyped(""), [stream?.name]);
+	// Every opening starts empty: a name typed before a cancel must not confirm the next deletion.
+	useEffect(() => setTyped(""), [stream]);
 	const matches = stream !== null && typed === stream.name;
 	const force = (stream?.connector_count ?? 0) > 0;
 	const confirm = () => stream && matches && props.onConfirm(stream, force);
@@ -37,7 +38,7 @@ export function DeleteStreamDialog(props: DeleteStreamDialogProps) {
 			</p>
 			{force && stream && (
 				<p class="warning" data-testid="force-warning">
-					<strong>Its {connectorsWord(stream.connector_count)} go too</strong>, with their ingest keys and request logs:
+					<strong>{connectorsGo(stream.connector_count)}</strong>, with {stream.connector_count === 1 ? "its" : "their"} ingest keys and request logs:
 					requests with those keys are refused from then on.
 				</p>
 			)}
