@@ -21,7 +21,7 @@ app.use(
 	"/api/*",
 	cors({
 		origin: "*",
-		allowHeaders: ["Authorization", "Content-Type", "Content-Encoding", "Idempotency-Key", "X-Item-Key"],
+		allowHeaders: ["Authorization", "Content-Type", "Content-Encoding", "Idempotency-Key", "X-Item-Key", "X-Ingest-Mode"],
 		allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
 		exposeHeaders: [
 			"X-Request-Id",

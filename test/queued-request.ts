@@ -6,7 +6,7 @@ import type { IngestMessage } from "../src/queue/messages";
 export function queuedRequest(
 	connector: { id: string; stream: string },
 	items: unknown[],
-	options: { itemKey?: string; receivedAt?: number; requestId?: string; idempotencyKey?: string } = {},
+	options: { itemKey?: string; receivedAt?: number; requestId?: string; idempotencyKey?: string; mode?: "upsert" | "delete" | "replace" } = {},
 ): IngestMessage[] {
 	const receivedAt = options.receivedAt ?? Date.now();
 	return toMessages(
@@ -21,6 +21,7 @@ export function queuedRequest(
 			body_hash: options.idempotencyKey ? "a".repeat(64) : null,
 			item_key: options.itemKey ?? null,
 			format: "json",
+			mode: options.mode ?? "upsert",
 		},
 		JSON.stringify(items),
 	).map((message) => message.body);

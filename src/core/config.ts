@@ -17,6 +17,8 @@ const ConfigSchema = z.object({
 	/** UTF-8 bytes of keys and values a stream may hold (32 MiB): its snapshot stays well inside an object's 128 MB. */
 	MAX_STREAM_BYTES: int(32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
 	LOG_RETENTION_DAYS: int(30, 1, 3650),
+	/** How long a delete's tombstone is kept (at least 7 days): an older write arriving within it cannot bring the item back. */
+	TOMBSTONE_RETENTION_DAYS: int(7, 7, 3650),
 	PARTS_TIMEOUT_SECONDS: int(900, 10, 86_400),
 	QUEUE_MAX_RETRIES: int(5, 0, 100),
 	CHANGELOG_MAX_ENTRIES: int(10_000, 1, 10_000_000),

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { type ErrorDetail, invalidPayload } from "../http/errors";
-import type { PayloadFormat } from "./payload";
+import { IngestMode, type PayloadFormat } from "./payload";
 
 const MEDIA_TYPES: Record<string, PayloadFormat> = {
 	"application/json": "json",
@@ -41,6 +41,16 @@ export const IngestHeaders = z.object({
 		.regex(/^[\x21-\x7e]{1,128}$/, "X-Item-Key must be a field name of 1–128 printable ASCII characters.")
 		.optional()
 		.openapi({ description: "The field that identifies an item; defaults to the connector's item_key.", example: "id" }),
+	"x-ingest-mode": z
+		.string()
+		.transform((value, ctx) => {
+			const mode = IngestMode.safeParse(value.trim().toLowerCase());
+			if (mode.success) return mode.data;
+			ctx.addIssue({ code: "custom", message: "X-Ingest-Mode must be upsert, delete or replace." });
+			return z.NEVER;
+		})
+		.optional()
+		.openapi({ description: "What the items do: upsert (default), delete (by item key) or replace (the stream's whole content).", example: "upsert" }),
 });
 export type IngestHeaders = z.infer<typeof IngestHeaders>;
 
@@ -51,6 +61,7 @@ export function parseIngestHeaders(headers: Headers): IngestHeaders {
 		"content-encoding": headers.get("content-encoding") ?? undefined,
 		"idempotency-key": headers.get("idempotency-key") ?? undefined,
 		"x-item-key": headers.get("x-item-key") ?? undefined,
+		"x-ingest-mode": headers.get("x-ingest-mode") ?? undefined,
 	});
 	if (parsed.success) return parsed.data;
 	const details: ErrorDetail[] = parsed.error.issues.map((issue) => ({

@@ -14,6 +14,10 @@ export interface ParsedItem {
 /** How a body encodes its items. */
 export type PayloadFormat = "json" | "ndjson";
 
+/** What a request's items do to the stream (`X-Ingest-Mode`). */
+export const IngestMode = z.enum(["upsert", "delete", "replace"]);
+export type IngestMode = z.infer<typeof IngestMode>;
+
 export const MAX_ITEMS = 10_000;
 /** Deeper documents are refused: they would overflow the stack of whoever serialises them next. */
 export const MAX_DEPTH = 64;
@@ -25,10 +29,13 @@ const isJsonObject = (value: unknown): value is JsonObject =>
 // z.custom checks without copying: the objects are kept as parsed, `__proto__` keys included.
 const JsonObjectSchema = z.custom<JsonObject>(isJsonObject, { message: "Each item must be a JSON object." });
 
-const ItemList = z
-	.array(JsonObjectSchema)
-	.min(1, "The array must hold at least one object.")
-	.max(MAX_ITEMS, `At most ${MAX_ITEMS.toLocaleString("en-US")} items per request.`);
+const itemList = (min: number) =>
+	z
+		.array(JsonObjectSchema)
+		.min(min, "The array must hold at least one object (an empty array only replaces: X-Ingest-Mode: replace).")
+		.max(MAX_ITEMS, `At most ${MAX_ITEMS.toLocaleString("en-US")} items per request.`);
+// An empty array is a clear: allowed with X-Ingest-Mode: replace only.
+const ITEM_LISTS = { upsert: itemList(1), delete: itemList(1), replace: itemList(0) } as const;
 
 const Document = z.union([JsonObjectSchema, z.array(z.unknown())], {
 	error: "The body must be a JSON object or a non-empty array of JSON objects.",
@@ -121,12 +128,16 @@ function keyProblem(key: string | null, itemKey: string, index: number): string 
 /**
  * Validates a parsed document as items and resolves their keys with `itemKey`
  * (null: every item keyless). Every bad item is counted; the first 100 are listed.
+ * A delete needs an item key in force (it names the items to remove); a replace may be empty.
  */
-export function validateItems(document: unknown, itemKey: string | null): ParsedItem[] {
+export function validateItems(document: unknown, itemKey: string | null, mode: IngestMode = "upsert"): ParsedItem[] {
 	const shape = Document.safeParse(document);
 	if (!shape.success) throw invalidPayload(shape.error.issues[0]?.message ?? "Invalid body.");
+	if (mode === "delete" && itemKey === null) {
+		throw invalidPayload("X-Ingest-Mode: delete names items by their key: send X-Item-Key, or give the connector an item_key.");
+	}
 	const candidates = Array.isArray(shape.data) ? shape.data : [shape.data];
-	const list = ItemList.safeParse(candidates);
+	const list = ITEM_LISTS[mode].safeParse(candidates);
 	if (!list.success) {
 		const issues = sortIssues(list.error);
 		// A count out of range refuses the body whole: zod then checks no item.
@@ -152,6 +163,6 @@ export function validateItems(document: unknown, itemKey: string | null): Parsed
 }
 
 /** Decoded text → validated items: the whole check an ingest body goes through, at the edge and again in the stream. */
-export function parsePayload(text: string, format: PayloadFormat, itemKey: string | null): ParsedItem[] {
-	return validateItems(parseDocument(text, format), itemKey);
+export function parsePayload(text: string, format: PayloadFormat, itemKey: string | null, mode: IngestMode = "upsert"): ParsedItem[] {
+	return validateItems(parseDocument(text, format), itemKey, mode);
 }

@@ -19,7 +19,7 @@ import { enqueue, toMessages } from "./enqueue";
 import { parseIngestHeaders } from "./headers";
 import { lookupIdempotency, rememberIdempotency } from "./idempotency";
 import { registerIngestDocs } from "./docs";
-import { decodeUtf8, parseDocument, validateItems } from "./payload";
+import { type IngestMode, decodeUtf8, parseDocument, validateItems } from "./payload";
 import { RateLimitedLog } from "./rate-limited-log";
 
 type IngestEnv = AppEnv & { Variables: { rateLimit?: RateDecision } };
@@ -30,6 +30,7 @@ interface Attempt {
 	principal: IngestPrincipal;
 	itemsReceived: number;
 	idempotencyKey: string | null;
+	mode: IngestMode;
 }
 
 interface Accepted {
@@ -59,7 +60,7 @@ registerIngestDocs(ingest.openAPIRegistry);
 async function handleIngest(c: IngestContext, pathStream: string | null): Promise<Response> {
 	const principal = await ingestKeys.resolve(c.env, bearerToken(c.req.header("Authorization")));
 	if (!principal) throw unauthorized("A valid ingest key is required: Authorization: Bearer ik_live_….");
-	const attempt: Attempt = { principal, itemsReceived: 0, idempotencyKey: null };
+	const attempt: Attempt = { principal, itemsReceived: 0, idempotencyKey: null, mode: "upsert" };
 	try {
 		return await accept(c, attempt, pathStream);
 	} catch (error) {
@@ -91,10 +92,10 @@ async function accept(c: IngestContext, attempt: Attempt, pathStream: string | n
 	}
 	const read = await reading;
 	if (!read.ok) throw read.error;
-	const { bytes, text, format, itemKey, itemsReceived } = read.value;
+	const { bytes, text, format, itemKey, mode, itemsReceived } = read.value;
 
 	const key = attempt.idempotencyKey;
-	const bodyHash = key === null ? null : await sha256Hex(bytes);
+	const bodyHash = key === null ? null : await requestHash(mode, bytes);
 	if (key !== null && bodyHash !== null) {
 		const known = await lookupIdempotency(c.env.IDEMPOTENCY, connector.id, key);
 		if (known) return answerRepeat(c, attempt, known.body_hash === bodyHash, known.request_id, known.items_received);
@@ -111,6 +112,7 @@ async function accept(c: IngestContext, attempt: Attempt, pathStream: string | n
 		body_hash: bodyHash,
 		item_key: itemKey,
 		format,
+		mode,
 	};
 	await enqueue(c.env.INGEST_QUEUE, toMessages(envelope, text));
 
@@ -133,6 +135,8 @@ async function accept(c: IngestContext, attempt: Attempt, pathStream: string | n
 async function readRequest(c: IngestContext, connectorItemKey: string | null, attempt: Attempt) {
 	const headers = parseIngestHeaders(c.req.raw.headers);
 	attempt.idempotencyKey = headers["idempotency-key"] ?? null;
+	const mode = headers["x-ingest-mode"] ?? "upsert";
+	attempt.mode = mode;
 	const bytes = await readLimitedBody(c.req.raw.body, {
 		contentLength: c.req.header("Content-Length"),
 		gzip: headers["content-encoding"] === "gzip",
@@ -141,8 +145,9 @@ async function readRequest(c: IngestContext, connectorItemKey: string | null, at
 	const itemKey = headers["x-item-key"] ?? connectorItemKey;
 	const document = parseDocument(text, headers["content-type"]);
 	attempt.itemsReceived = Array.isArray(document) ? document.length : 1;
-	const items = validateItems(document, itemKey);
-	return { bytes, text, format: headers["content-type"], itemKey, itemsReceived: items.length };
+	const items = validateItems(document, itemKey, mode);
+	attempt.itemsReceived = items.length;
+	return { bytes, text, format: headers["content-type"], itemKey, mode, itemsReceived: items.length };
 }
 
 /** Asks the stream to record the key; if it cannot be reached the request is queued all the same, and the stream decides at apply time. */
@@ -186,6 +191,7 @@ function writeLog(c: IngestContext, attempt: Attempt, status: LogStatus, error: 
 			error,
 			idempotency_key: attempt.idempotencyKey,
 			http_status: httpStatus,
+			operation: attempt.mode,
 		}).catch((failure: unknown) => logError("connector log not written", failure, { request_id: requestId })),
 	);
 }
@@ -202,4 +208,17 @@ function logRateLimited(c: IngestContext, attempt: Attempt): void {
 	};
 	const writing = rateLimitedLog.record(refusal, (window) => upsertRateLimitedWindow(db, window));
 	if (writing) c.executionCtx.waitUntil(writing);
+}
+
+/**
+ * What an Idempotency-Key is bound to: the body, and the mode unless it is the default, so
+ * that the same body sent to delete after an upsert under one key is a different request (422).
+ */
+async function requestHash(mode: IngestMode, bytes: Uint8Array): Promise<string> {
+	if (mode === "upsert") return sha256Hex(bytes);
+	const head = new TextEncoder().encode(`${mode}\0`);
+	const input = new Uint8Array(head.byteLength + bytes.byteLength);
+	input.set(head, 0);
+	input.set(bytes, head.byteLength);
+	return sha256Hex(input);
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { IngestMode } from "../ingest/payload";
 import { StreamName } from "../streams/names";
 
 /**
@@ -13,7 +14,10 @@ export const IngestMessage = z
 		connector_id: z.string().min(1).max(64),
 		stream: StreamName,
 		received_at: z.number().int().nonnegative(),
-		items_received: z.number().int().min(1),
+		// 0 for a clear (an empty replace).
+		items_received: z.number().int().min(0),
+		// Absent in messages queued before modes existed: those are upserts.
+		mode: IngestMode.default("upsert"),
 		idempotency_key: z.string().min(1).max(255).nullable(),
 		body_hash: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
 		item_key: z.string().min(1).max(128).nullable(),

@@ -12,6 +12,7 @@ export function logRecord(envelope: RequestEnvelope, status: LogStatus, error: s
 		error,
 		idempotency_key: envelope.idempotency_key,
 		http_status: 202,
+		operation: envelope.mode,
 	};
 }
 

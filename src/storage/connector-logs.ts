@@ -1,6 +1,6 @@
-import type { LogStatus } from "./log-status";
+import type { LogOperation, LogStatus } from "./log-status";
 
-export type { LogStatus } from "./log-status";
+export type { LogOperation, LogStatus } from "./log-status";
 
 /** What every connector log entry records of a request. */
 interface LogFields {
@@ -11,6 +11,8 @@ interface LogFields {
 	error: string | null;
 	idempotency_key: string | null;
 	http_status: number | null;
+	/** What the request's items did (its X-Ingest-Mode). */
+	operation: LogOperation;
 }
 
 /** A connector log entry as the API shows it. */
@@ -38,8 +40,8 @@ export interface RateLimitedWindow {
 }
 
 const INSERT = `INSERT INTO connector_logs
-	(request_id, connector_id, received_at, items_received, status, error, idempotency_key, http_status, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+	(request_id, connector_id, received_at, items_received, status, error, idempotency_key, http_status, operation, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** A record's values in the column order of INSERT (without updated_at). */
 function recordValues(record: LogRecord): (string | number | null)[] {
@@ -52,6 +54,7 @@ function recordValues(record: LogRecord): (string | number | null)[] {
 		record.error,
 		record.idempotency_key,
 		record.http_status,
+		record.operation,
 	];
 }
 
@@ -106,9 +109,11 @@ export async function recordOutcomes(db: D1Database, records: LogRecord[]): Prom
 	await db
 		.prepare(
 			`INSERT INTO connector_logs
-				(request_id, connector_id, received_at, items_received, status, error, idempotency_key, http_status, updated_at)
-			 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, ?
-			 FROM json_each(?) WHERE true ORDER BY key
+				(request_id, connector_id, received_at, items_received, status, error, idempotency_key, http_status, operation, updated_at)
+			 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, ?
+			 FROM json_each(?)
+			 -- A deleted connector's log is gone for good: entries decided after it went are not written.
+			 WHERE EXISTS (SELECT 1 FROM connectors WHERE connectors.id = value ->> 1) ORDER BY key
 			 ON CONFLICT (request_id) DO UPDATE SET
 				status = excluded.status, error = excluded.error, updated_at = excluded.updated_at
 			 WHERE connector_logs.status = 'queued' OR (connector_logs.status = 'failed' AND excluded.status <> 'queued')`,
@@ -150,7 +155,7 @@ export async function listLogs(
 	}
 	const { results } = await db
 		.prepare(
-			`SELECT request_id, received_at, items_received, status, error, idempotency_key, http_status,
+			`SELECT request_id, received_at, items_received, status, error, idempotency_key, http_status, operation,
 			        request_count AS count, window_ends_at
 			 FROM connector_logs WHERE ${where.join(" AND ")}
 			 ORDER BY received_at DESC, request_id DESC LIMIT ?`,

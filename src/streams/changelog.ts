@@ -31,6 +31,11 @@ export class Changelog {
 		}
 	}
 
+	/** Forgets the history up to `seq` (a replace or clear there makes every resume from before it a snapshot). */
+	forgetUpTo(seq: number): void {
+		this.sql.exec("DELETE FROM changelog WHERE seq <= ?", seq);
+	}
+
 	/** Forgets history beyond the retention: older than `maxAgeMs`, or more than `maxEntries` behind `head`. */
 	prune(head: number, retention: Retention, now: number): void {
 		this.sql.exec(

@@ -1,20 +1,23 @@
 import type { ParsedItem } from "../ingest/payload";
 import { Changelog } from "./changelog";
 import type { StreamItem } from "./item-reader";
+import { type WriteStamp, isOlder } from "./stamps";
+import { Watermark } from "./watermark";
 import { jsonChunks } from "./work-budget";
 
-/** When and by which request a write was made at the edge: the last-writer-wins order. */
-export interface WriteStamp {
-	at: number;
-	requestId: string;
-}
+export type { WriteStamp } from "./stamps";
 
-/** What one applied batch changed: the last write per key in seq order, and the keys removed by the cap. */
+/**
+ * What one applied batch changed: the last write per key in seq order and the keys
+ * removed (deletes and the caps); `reset` when a replace or clear made every renderer
+ * need a fresh snapshot instead.
+ */
 export interface AppliedChanges {
 	from: number;
 	to: number;
 	items: StreamItem[];
 	removed: string[];
+	reset: boolean;
 }
 
 /** How much a stream may hold: items, and UTF-8 bytes of their keys and values. */
@@ -28,64 +31,63 @@ const TRIM_PAGE = 1000;
 
 /** A point to return to when one request's writes are undone by its savepoint. */
 export interface BatchMark {
-	seq: number;
 	undo: number;
-	changes: number;
 }
 
 /**
  * The writes of one delivery, inside the caller's transaction. Seqs are handed out
  * in apply order and every one is logged in the changelog; `finish` stores the
- * counters and the changelog rows (one statement each, however many writes: in
- * workerd every statement costs tens of µs), enforces the item cap and returns the
- * coalesced changes.
+ * counters and the changelog rows (a statement per 256 KB of them, however many
+ * writes: in workerd every statement costs tens of µs), enforces the caps and returns
+ * the coalesced changes. Last writer wins by edge stamp across writes, deletes
+ * (tombstones) and replaces (the watermark).
  */
 export class ItemBatch {
 	readonly #sql: SqlStorage;
 	readonly #changelog: Changelog;
+	readonly #watermark: Watermark;
 	readonly #now: number;
 	readonly #startSeq: number;
 	#seq: number;
-	#count: number;
+	#reset = false;
 	readonly #changed = new Map<string, StreamItem>();
-	// The entries `#changed` held before each write, so a request's writes can be undone alone.
-	readonly #undo: [string, StreamItem | undefined][] = [];
+	readonly #removed = new Set<string>();
+	// How to undo each step of the batch's state, so a request's writes can be undone alone (its savepoint).
+	readonly #undo: (() => void)[] = [];
 	// The changelog rows of the batch, [seq, key, removed], written by `finish`.
 	readonly #changes: [number, string, 0 | 1][] = [];
 
 	constructor(sql: SqlStorage, now = Date.now()) {
 		this.#sql = sql;
 		this.#changelog = new Changelog(sql);
+		this.#watermark = new Watermark(sql);
 		this.#now = now;
-		const meta = sql
-			.exec<{ seq: number; count: number }>(
-				"SELECT (SELECT value FROM meta WHERE name = 'seq') AS seq, (SELECT value FROM meta WHERE name = 'item_count') AS count",
-			)
-			.one();
-		this.#startSeq = meta.seq;
-		this.#seq = meta.seq;
-		this.#count = meta.count;
+		const { seq } = sql.exec<{ seq: number }>("SELECT value AS seq FROM meta WHERE name = 'seq'").one();
+		this.#startSeq = seq;
+		this.#seq = seq;
 	}
 
 	/**
-	 * Applies a request's items. A keyed item replaces the stored one unless that one
-	 * was written by a later request (edge time, then request id); keyless items are
-	 * appended under `<request id>:<index>`. Returns how many items were written.
+	 * Applies a request's items. A keyed item replaces the stored one unless that one,
+	 * or a delete's tombstone, is of a later request (edge time, then request id);
+	 * keyless items are appended under `<request id>:<index>`. A request stamped before
+	 * the last replace or clear writes nothing. Returns how many items were written.
 	 */
 	write(items: ParsedItem[], stamp: WriteStamp): number {
+		if (isOlder(stamp, this.#watermark.current().stamp)) return 0;
 		const updatedAt = new Date(stamp.at).toISOString();
 		let written = 0;
 		items.forEach((item, index) => {
 			const key = item.key ?? `${stamp.requestId}:${index}`;
 			const seq = this.#seq + 1;
-			// One statement decides and writes: the update happens only if this write is not older
-			// (edge time, then request id) than the stored one. (RETURNING, to tell an insert from an
-			// update here, cost more than the SELECT it replaced; `finish` counts the inserts at once.)
-			// A keyed write never replaces a keyless row, nor a keyless one a keyed row: the two key spaces stay apart.
-			// The size (UTF-8 bytes of key and value) feeds the stream's byte count through the items_bytes triggers.
+			// One statement decides and writes: the row is written only if no later delete left a tombstone, and
+			// the update only if this write is not older than the stored one. A keyed write never replaces a
+			// keyless row, nor a keyless one a keyed row: the two key spaces stay apart. The size (UTF-8 bytes of
+			// key and value) feeds the stream's byte count through the items_bytes triggers.
 			const { rowsWritten } = this.#sql.exec(
 				`INSERT INTO items (key, value, seq, updated_at, stamp_at, stamp_request, keyless, created_seq, size)
-				 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?3, length(CAST(?1 AS BLOB)) + length(CAST(?2 AS BLOB)))
+				 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?3, length(CAST(?1 AS BLOB)) + length(CAST(?2 AS BLOB))
+				 WHERE NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.key = ?1 AND (t.stamp_at > ?5 OR (t.stamp_at = ?5 AND t.stamp_request > ?6)))
 				 ON CONFLICT (key) DO UPDATE SET value = excluded.value, seq = excluded.seq, updated_at = excluded.updated_at,
 				 stamp_at = excluded.stamp_at, stamp_request = excluded.stamp_request, size = excluded.size
 				 WHERE items.keyless = excluded.keyless
@@ -100,31 +102,82 @@ export class ItemBatch {
 				item.key === null ? 1 : 0,
 			);
 			if (rowsWritten === 0) return;
-			this.#seq = seq;
+			this.#took(seq);
 			this.#changes.push([seq, key, 0]);
-			this.#undo.push([key, this.#changed.get(key)]);
-			// Re-inserting keeps the map in seq order: it is the order changes are sent in.
-			this.#changed.delete(key);
-			this.#changed.set(key, { key, value: item.value, seq, updated_at: updatedAt });
+			this.#noteWritten({ key, value: item.value, seq, updated_at: updatedAt });
 			written++;
 		});
 		return written;
 	}
 
+	/**
+	 * Deletes items by key: each goes unless it was written by a later request, and
+	 * leaves a tombstone so that an older write delivered late cannot bring it back.
+	 * A delete stamped before the last replace or clear has nothing left to remove.
+	 * Returns the keys removed.
+	 */
+	delete(keys: string[], stamp: WriteStamp): Set<string> {
+		const gone = new Set<string>();
+		if (isOlder(stamp, this.#watermark.current().stamp)) return gone;
+		for (const chunk of jsonChunks(keys)) {
+			const rows = this.#sql.exec<{ key: string }>(
+				`DELETE FROM items WHERE key IN (SELECT value FROM json_each(?1))
+				 AND (stamp_at < ?2 OR (stamp_at = ?2 AND stamp_request <= ?3)) RETURNING key`,
+				chunk,
+				stamp.at,
+				stamp.requestId,
+			);
+			for (const { key } of rows) gone.add(key);
+			this.#sql.exec(
+				`INSERT INTO tombstones (key, stamp_at, stamp_request, deleted_at) SELECT value, ?2, ?3, ?4 FROM json_each(?1) WHERE true
+				 ON CONFLICT (key) DO UPDATE SET stamp_at = excluded.stamp_at, stamp_request = excluded.stamp_request, deleted_at = excluded.deleted_at
+				 WHERE excluded.stamp_at > tombstones.stamp_at
+				    OR (excluded.stamp_at = tombstones.stamp_at AND excluded.stamp_request > tombstones.stamp_request)`,
+				chunk,
+				stamp.at,
+				stamp.requestId,
+				this.#now,
+			);
+		}
+		for (const key of gone) this.#noteRemoved(key);
+		return gone;
+	}
+
+	/**
+	 * Makes `items` the stream's whole content: they are written like any write, then
+	 * every item stamped before this request goes, in one change. The request's stamp
+	 * becomes the watermark: writes stamped before it that arrive later are discarded,
+	 * and renderers get a fresh snapshot. Returns how many items were removed.
+	 */
+	replace(items: ParsedItem[], stamp: WriteStamp): number {
+		if (isOlder(stamp, this.#watermark.current().stamp)) return 0;
+		this.write(items, stamp);
+		const before = this.#itemCount();
+		this.#sql.exec("DELETE FROM items WHERE stamp_at < ?1 OR (stamp_at = ?1 AND stamp_request < ?2)", stamp.at, stamp.requestId);
+		const removed = before - this.#itemCount();
+		const previousReset = this.#reset;
+		this.#reset = true;
+		this.#undo.push(() => {
+			this.#reset = previousReset;
+		});
+		// The reset takes a seq of its own: a resume from before it gets a snapshot.
+		this.#took(this.#seq + 1);
+		const previous = this.#watermark.current();
+		this.#watermark.set({ stamp, seq: this.#seq });
+		this.#undo.push(() => this.#watermark.set(previous));
+		// Older tombstones are covered by the watermark now.
+		this.#sql.exec("DELETE FROM tombstones WHERE stamp_at < ?1 OR (stamp_at = ?1 AND stamp_request < ?2)", stamp.at, stamp.requestId);
+		return removed;
+	}
+
 	/** Where the batch stands, to `rollback` to if a request's savepoint is rolled back. */
 	mark(): BatchMark {
-		return { seq: this.#seq, undo: this.#undo.length, changes: this.#changes.length };
+		return { undo: this.#undo.length };
 	}
 
 	/** Forgets the writes made since `mark` (the caller rolled back their SQL). */
 	rollback(mark: BatchMark): void {
-		this.#seq = mark.seq;
-		this.#changes.length = mark.changes;
-		while (this.#undo.length > mark.undo) {
-			const [key, previous] = this.#undo.pop() as [string, StreamItem | undefined];
-			this.#changed.delete(key);
-			if (previous) this.#changed.set(key, previous);
-		}
+		while (this.#undo.length > mark.undo) (this.#undo.pop() as () => void)();
 	}
 
 	/**
@@ -134,49 +187,89 @@ export class ItemBatch {
 	 * about any other change.
 	 */
 	finish(caps: StreamCaps): AppliedChanges {
-		// Rows first written in this batch: seq and created_seq both after its start (one index range).
-		const stored = this.#sql
-			.exec<{ inserted: number; bytes: number }>(
-				"SELECT (SELECT COUNT(*) FROM items WHERE seq > ?1 AND created_seq > ?1) AS inserted, (SELECT value FROM meta WHERE name = 'bytes') AS bytes",
-				this.#startSeq,
-			)
-			.one();
-		this.#count += stored.inserted;
-		const removed = this.#trim(caps, stored.bytes);
-		this.#changelog.recordAll(this.#changes, this.#now);
-		this.#sql.exec(
-			"UPDATE meta SET value = CASE name WHEN 'seq' THEN ?1 ELSE ?2 END WHERE name IN ('seq', 'item_count')",
-			this.#seq,
-			this.#count,
-		);
-		return { from: this.#startSeq + 1, to: this.#seq, items: [...this.#changed.values()], removed };
+		this.#trim(caps);
+		if (this.#reset) this.#changelog.forgetUpTo(this.#watermark.current().seq);
+		// A reset's own changes are in its snapshot; a resume from before it gets one.
+		this.#changelog.recordAll(this.#reset ? this.#changes.filter(([seq]) => seq > this.#watermark.current().seq) : this.#changes, this.#now);
+		if (this.#seq > this.#startSeq) {
+			this.#sql.exec(
+				"UPDATE meta SET value = CASE name WHEN 'seq' THEN ?1 ELSE ?2 END WHERE name IN ('seq', 'last_write_at')",
+				this.#seq,
+				this.#now,
+			);
+		}
+		this.#watermark.save();
+		return { from: this.#startSeq + 1, to: this.#seq, items: [...this.#changed.values()], removed: [...this.#removed], reset: this.#reset };
 	}
 
 	/** Removes the oldest items, keyless ones first, a page at a time, until the stream is within both caps. */
-	#trim(caps: StreamCaps, startBytes: number): string[] {
-		const removed: string[] = [];
-		let bytes = startBytes;
+	#trim(caps: StreamCaps): void {
+		let { count, bytes } = this.#sql
+			.exec<{ count: number; bytes: number }>(
+				"SELECT (SELECT value FROM meta WHERE name = 'item_count') AS count, (SELECT value FROM meta WHERE name = 'bytes') AS bytes",
+			)
+			.one();
 		for (const keyless of [1, 0]) {
-			while (this.#count > caps.maxItems || bytes > caps.maxBytes) {
+			while (count > caps.maxItems || bytes > caps.maxBytes) {
 				const page = this.#sql
 					.exec<{ key: string; size: number }>("SELECT key, size FROM items WHERE keyless = ? ORDER BY seq LIMIT ?", keyless, TRIM_PAGE)
 					.toArray();
 				const doomed: string[] = [];
 				for (const row of page) {
-					if (this.#count - doomed.length <= caps.maxItems && bytes <= caps.maxBytes) break;
+					if (count - doomed.length <= caps.maxItems && bytes <= caps.maxBytes) break;
 					doomed.push(row.key);
 					bytes -= row.size;
 				}
 				for (const keys of jsonChunks(doomed)) this.#sql.exec("DELETE FROM items WHERE key IN (SELECT value FROM json_each(?))", keys);
-				for (const key of doomed) {
-					removed.push(key);
-					this.#changed.delete(key);
-					this.#changes.push([++this.#seq, key, 1]);
-				}
-				this.#count -= doomed.length;
+				for (const key of doomed) this.#noteRemoved(key);
+				count -= doomed.length;
 				if (page.length < TRIM_PAGE) break;
 			}
 		}
-		return removed;
+	}
+
+	/** The stream's item count, kept by the items_count triggers. */
+	#itemCount(): number {
+		return this.#sql.exec<{ value: number }>("SELECT value FROM meta WHERE name = 'item_count'").one().value;
+	}
+
+	/** Hands out `seq`, undoably. */
+	#took(seq: number): void {
+		const previous = this.#seq;
+		this.#seq = seq;
+		this.#undo.push(() => {
+			this.#seq = previous;
+		});
+	}
+
+	/** Records a written item for the renderers; re-inserting keeps the map in seq order, the order changes are sent in. */
+	#noteWritten(item: StreamItem): void {
+		const { key } = item;
+		const [before, wasRemoved, changes] = [this.#changed.get(key), this.#removed.has(key), this.#changes.length - 1];
+		this.#changed.delete(key);
+		this.#changed.set(key, item);
+		this.#removed.delete(key);
+		this.#undo.push(() => {
+			this.#changes.length = changes;
+			this.#changed.delete(key);
+			if (before) this.#changed.set(key, before);
+			if (wasRemoved) this.#removed.add(key);
+		});
+	}
+
+	/** Records a removed key: it takes the next seq, and leaves the batch's writes. */
+	#noteRemoved(key: string): void {
+		const before = this.#changed.get(key);
+		const wasRemoved = this.#removed.has(key);
+		const changes = this.#changes.length;
+		this.#took(this.#seq + 1);
+		this.#changes.push([this.#seq, key, 1]);
+		this.#changed.delete(key);
+		this.#removed.add(key);
+		this.#undo.push(() => {
+			this.#changes.length = changes;
+			if (!wasRemoved) this.#removed.delete(key);
+			if (before) this.#changed.set(key, before);
+		});
 	}
 }

@@ -12,6 +12,13 @@ export interface StreamItem {
 	updated_at: string;
 }
 
+/** A stream's counters, for the admin API. */
+export interface StreamSummary {
+	item_count: number;
+	seq: number;
+	last_write_at: string | null;
+}
+
 /** Reads one of the stream's counters. */
 export function readMeta(sql: SqlStorage, name: "seq" | "item_count"): number {
 	return sql.exec<{ value: number }>("SELECT value FROM meta WHERE name = ?", name).one().value;
@@ -42,6 +49,22 @@ export class ItemReader {
 
 	constructor(readonly sql: SqlStorage) {
 		this.#changelog = new Changelog(sql);
+	}
+
+	/** One item by key, or null. */
+	item(key: string): StreamItem | null {
+		const row = this.sql
+			.exec<{ key: string; value: string; seq: number; updated_at: string }>("SELECT key, value, seq, updated_at FROM items WHERE key = ?", key)
+			.toArray()[0];
+		return row ? { key: row.key, value: JSON.parse(row.value) as JsonObject, seq: row.seq, updated_at: row.updated_at } : null;
+	}
+
+	/** The item count, the seq and when the stream was last written. */
+	summary(): StreamSummary {
+		const rows = this.sql.exec<{ name: string; value: number }>("SELECT name, value FROM meta WHERE name IN ('item_count', 'seq', 'last_write_at')").toArray();
+		const meta = new Map(rows.map((row) => [row.name, row.value]));
+		const lastWrite = meta.get("last_write_at") ?? 0;
+		return { item_count: meta.get("item_count") ?? 0, seq: meta.get("seq") ?? 0, last_write_at: lastWrite > 0 ? new Date(lastWrite).toISOString() : null };
 	}
 
 	/** The stream's current seq. */

@@ -9,6 +9,7 @@ import { RevokedGrants } from "./revoked-grants";
 export const CLOSE = {
 	revoked: { code: 4001, reason: "renderer token revoked" },
 	expired: { code: 4003, reason: "ticket expired" },
+	deleted: { code: 4004, reason: "stream deleted" },
 } as const;
 
 /** A socket may ask for a resync at most this often; one asked sooner gets a RATE_LIMITED error frame. */
@@ -85,10 +86,9 @@ export class RendererHub {
 	 * only queues bytes, so a slow client never holds up the object or the others,
 	 * and a socket whose send throws is closed and dropped.
 	 */
-	broadcast(changes: AppliedChanges): void {
+	broadcast(changes: AppliedChanges, snapshot: () => StreamRead): void {
 		if (changes.to < changes.from) return;
-		const items = changes.items.map((item) => ({ text: JSON.stringify(item), seq: item.seq }));
-		const frames = [...changesFrames(changes, items, changes.removed)];
+		const frames = changes.reset ? resetFrames(snapshot()) : this.#changeFrames(changes);
 		const sockets = this.ctx.getWebSockets(RENDERER_TAG);
 		let dropped = 0;
 		for (const socket of sockets) if (!this.#sendAll(socket, frames)) dropped++;
@@ -144,9 +144,19 @@ export class RendererHub {
 		return next;
 	}
 
+	/** Closes every renderer's socket (the stream was deleted). */
+	closeAll(close: { code: number; reason: string }): void {
+		for (const socket of this.ctx.getWebSockets(RENDERER_TAG)) closeQuietly(socket, close);
+	}
+
 	/** How many renderers are connected. */
 	count(): number {
 		return this.ctx.getWebSockets(RENDERER_TAG).length;
+	}
+
+	#changeFrames(changes: AppliedChanges): string[] {
+		const items = changes.items.map((item) => ({ text: JSON.stringify(item), seq: item.seq }));
+		return [...changesFrames(changes, items, changes.removed)];
 	}
 
 	#sendAll(socket: WebSocket, frames: Iterable<string>): boolean {
@@ -158,6 +168,14 @@ export class RendererHub {
 			return false;
 		}
 	}
+}
+
+/**
+ * A replace or clear: every renderer replaces its state with a fresh snapshot. Built once
+ * for all sockets (the stream is within MAX_STREAM_BYTES), not read again per socket.
+ */
+function resetFrames(read: StreamRead): string[] {
+	return [...snapshotFrames(read.seq, read.items)];
 }
 
 /** Whether a resync asked for at `now` is answered, the last one having been answered at `lastAt`. */

@@ -32,12 +32,12 @@ export function applyIsolated(
 	}
 }
 
-/** Decides one complete request: parse, idempotency, then last-writer-wins writes. */
+/** Decides one complete request: parse, idempotency, then its last-writer-wins writes, deletes or replace. */
 function applyRequest(ledger: RequestLedger, batch: ItemBatch, envelope: RequestEnvelope, text: string, now: number): DecidedOutcome {
 	const id = envelope.request_id;
 	let items;
 	try {
-		items = parsePayload(text, envelope.format, envelope.item_key);
+		items = parsePayload(text, envelope.format, envelope.item_key, envelope.mode);
 	} catch (error) {
 		const message = error instanceof ApiError ? error.message : "The body could not be parsed.";
 		return { request_id: id, status: "failed", error: `Invalid queued payload: ${message}` };
@@ -63,6 +63,9 @@ function applyRequest(ledger: RequestLedger, batch: ItemBatch, envelope: Request
 			return { request_id: id, status: "rejected", error: `Idempotency-Key already used by ${claim.request_id} with a different body.` };
 		}
 	}
-	batch.write(items, { at: envelope.received_at, requestId: id });
+	const stamp = { at: envelope.received_at, requestId: id };
+	if (envelope.mode === "delete") batch.delete(items.flatMap((item) => (item.key === null ? [] : [item.key])), stamp);
+	else if (envelope.mode === "replace") batch.replace(items, stamp);
+	else batch.write(items, stamp);
 	return { request_id: id, status: "processed", error: null };
 }

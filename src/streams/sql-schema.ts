@@ -69,6 +69,22 @@ export const STREAM_MIGRATIONS: string[] = [
 	 END;`,
 	// Renderer grants revoked lately (RevokedGrants), so sockets opened with one afterwards are refused.
 	`CREATE TABLE revoked_grants (grant_tag TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL);`,
+	// Deletes leave a tombstone with their stamp, so an older write delivered late never brings the item back;
+	// the watermark is the stamp of the last replace or clear (writes stamped before it are discarded) and the
+	// seq it took (a resume from before it gets a snapshot). Tombstones are kept at least TOMBSTONE_RETENTION_DAYS.
+	// From here on triggers keep the item count too, however rows come and go (writes, deletes, replaces, caps).
+	`CREATE TABLE tombstones (key TEXT PRIMARY KEY, stamp_at INTEGER NOT NULL, stamp_request TEXT NOT NULL, deleted_at INTEGER NOT NULL);
+	 CREATE INDEX tombstones_by_age ON tombstones (deleted_at);
+	 CREATE TABLE watermark (id INTEGER PRIMARY KEY CHECK (id = 1), stamp_at INTEGER NOT NULL, stamp_request TEXT NOT NULL, seq INTEGER NOT NULL);
+	 INSERT INTO watermark (id, stamp_at, stamp_request, seq) VALUES (1, 0, '', 0);
+	 INSERT INTO meta (name, value) VALUES ('last_write_at', 0);
+	 UPDATE meta SET value = (SELECT COUNT(*) FROM items) WHERE name = 'item_count';
+	 CREATE TRIGGER items_count_insert AFTER INSERT ON items BEGIN
+		UPDATE meta SET value = value + 1 WHERE name = 'item_count';
+	 END;
+	 CREATE TRIGGER items_count_delete AFTER DELETE ON items BEGIN
+		UPDATE meta SET value = value - 1 WHERE name = 'item_count';
+	 END;`,
 ];
 
 /** Brings the object's database up to date; cheap when it already is. */

@@ -1,18 +1,20 @@
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../core/config";
+import { newRequestId } from "../core/ids";
 import type { IngestMessage, RequestEnvelope } from "../queue/messages";
 import { logRecord } from "../queue/outcomes";
 import { Changelog } from "./changelog";
 import { type Fault, FaultSwitch } from "./fault-switch";
 import { ItemBatch } from "./item-batch";
-import { ItemReader, type ReadRequest } from "./item-reader";
+import { ItemReader, type ReadRequest, type StreamItem, type StreamSummary } from "./item-reader";
 import { readMembersStream } from "./read-body";
 import { LogOutbox } from "./log-outbox";
 import { LogWriter } from "./log-writer";
-import { RendererHub, catchUpFrames } from "./renderers";
+import { CLOSE, RendererHub, catchUpFrames } from "./renderers";
 import { type DecidedOutcome, applyIsolated } from "./request-apply";
 import { type ClaimResult, DEDUPE_WINDOW_MS, type Outcome, type RequestOutcome, RequestLedger } from "./request-ledger";
 import { migrate } from "./sql-schema";
+import { DAY_MS, nextTombstoneExpiry, pruneTombstones } from "./tombstones";
 import { WorkBudget } from "./work-budget";
 import type { LogRecord } from "../storage/connector-logs";
 import { z } from "zod";
@@ -29,6 +31,12 @@ const SocketQuery = z.object({
 	grant: z.string().min(1).max(80),
 	expires: z.coerce.number().int().min(0).optional(),
 });
+
+/** An admin's change to the stream, stamped like a request the edge received at `at`. */
+export interface AdminChange {
+	at: number;
+	requestId: string;
+}
 
 /** A claim on an idempotency key, made at the edge once a request is queued. */
 export interface ClaimInput {
@@ -115,6 +123,52 @@ export class StreamObject extends DurableObject<Env> {
 	 */
 	read(request: ReadRequest): ReadableStream<Uint8Array> {
 		return readMembersStream(this.#reader.read(request));
+	}
+
+	/** One item, or null. */
+	async getItem(key: string): Promise<StreamItem | null> {
+		return this.#reader.item(key);
+	}
+
+	/** The stream's counters: items, seq and when it was last written (null: never). */
+	async summary(): Promise<StreamSummary> {
+		return this.#reader.summary();
+	}
+
+	/**
+	 * Deletes items now (an admin's delete), stamped like a write received at `at`:
+	 * last writer wins against queued requests, and a tombstone keeps older writes out.
+	 */
+	async deleteItems(input: AdminChange & { keys: string[] }): Promise<{ deleted: boolean[] }> {
+		let gone = new Set<string>();
+		await this.#commit(Date.now(), (batch) => {
+			gone = batch.delete(input.keys, { at: input.at, requestId: input.requestId });
+		});
+		return { deleted: input.keys.map((key) => gone.has(key)) };
+	}
+
+	/** Clears the stream now (an admin's clear: a replace with nothing), stamped like a write received at `at`. */
+	async clearItems(input: AdminChange): Promise<{ removed: number }> {
+		let removed = 0;
+		await this.#commit(Date.now(), (batch) => {
+			removed = batch.replace([], { at: input.at, requestId: input.requestId });
+		});
+		return { removed };
+	}
+
+	/**
+	 * Deletes the stream's content for good (the stream is deleted): items, history and
+	 * tombstones go, its renderers are closed with 4004, and a clear's watermark keeps
+	 * requests queued before now out. The seq stays, so a stream made again under the
+	 * name continues above it; the ledger stays, so nothing queued is applied twice.
+	 */
+	async destroy(input?: AdminChange): Promise<void> {
+		const at = input?.at ?? Date.now();
+		await this.clearItems({ at, requestId: input?.requestId ?? newRequestId(at) });
+		this.ctx.storage.transactionSync(() => {
+			for (const table of ["items", "changelog", "tombstones"]) this.ctx.storage.sql.exec(`DELETE FROM ${table}`);
+		});
+		this.#renderers.closeAll(CLOSE.deleted);
 	}
 
 	/** Bytes of SQLite storage the object uses (for the scale benchmark). */
@@ -272,7 +326,7 @@ export class StreamObject extends DurableObject<Env> {
 			return applied;
 		});
 		// Sent in the same call that committed the writes: no renderer sees a change that was not saved.
-		this.#renderers.broadcast(changes);
+		this.#renderers.broadcast(changes, () => this.#reader.read({}));
 		await this.#wakeBy(Math.min(this.#logs.dueAt(now), now + config(this.env).PARTS_TIMEOUT_SECONDS * 1000));
 	}
 
@@ -336,11 +390,11 @@ export class StreamObject extends DurableObject<Env> {
 		const socketExpiry = this.#renderers.closeExpired(now);
 		if (socketExpiry !== null) await this.#wakeBy(socketExpiry);
 		const timeoutMs = config(this.env).PARTS_TIMEOUT_SECONDS * 1000;
-		const due = this.#ledger.nextExpiry(timeoutMs);
+		const due = this.#nextExpiry(timeoutMs);
 		if (due !== null && due <= now) this.#expire(now, timeoutMs);
 		await this.#logs.write(now);
 		// Writes meanwhile schedule no earlier than a failed write's retry either (dueAt): the backoff holds under load.
-		const next = [this.#ledger.nextExpiry(timeoutMs), this.#logs.hasPending() ? this.#logs.dueAt(Date.now()) : null];
+		const next = [this.#nextExpiry(timeoutMs), this.#logs.hasPending() ? this.#logs.dueAt(Date.now()) : null];
 		const at = next.filter((time): time is number => time !== null);
 		if (at.length > 0) await this.#wakeBy(Math.min(...at));
 	}
@@ -360,7 +414,17 @@ export class StreamObject extends DurableObject<Env> {
 			});
 			this.#outbox.add(records);
 			this.#ledger.prune(now);
+			pruneTombstones(this.ctx.storage.sql, now - config(this.env).TOMBSTONE_RETENTION_DAYS * DAY_MS);
 		});
+	}
+
+	/** When the ledger or the tombstones next have something to forget, or null. */
+	#nextExpiry(timeoutMs: number): number | null {
+		const times = [
+			this.#ledger.nextExpiry(timeoutMs),
+			nextTombstoneExpiry(this.ctx.storage.sql, config(this.env).TOMBSTONE_RETENTION_DAYS * DAY_MS),
+		].filter((time): time is number => time !== null);
+		return times.length > 0 ? Math.min(...times) : null;
 	}
 
 	/**

@@ -16,6 +16,7 @@ const entry = (n: number, error: string | null = null): LogRecord => ({
 	error,
 	idempotency_key: null,
 	http_status: 202,
+	operation: "upsert",
 });
 
 /** Runs `check` against the log outbox of a fresh stream object's own SQLite. */

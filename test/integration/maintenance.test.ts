@@ -23,6 +23,7 @@ describe("the cron trigger", () => {
 				error: null,
 				idempotency_key: null,
 				http_status: 202,
+				operation: "upsert",
 			});
 		}
 		const ctx = createExecutionContext();

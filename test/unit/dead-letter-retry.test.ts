@@ -16,6 +16,7 @@ const message = (body: string, part = 0): IngestMessage => ({
 	stream: "sales",
 	received_at: 1_700_000_000_000,
 	items_received: 1,
+	mode: "upsert",
 	idempotency_key: null,
 	body_hash: null,
 	item_key: null,

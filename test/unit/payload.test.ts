@@ -209,9 +209,17 @@ describe("validateItems", () => {
 		]);
 	});
 
-	it("refuses an empty array", () => {
+	it("refuses an empty array, except as a replace (a clear)", () => {
 		const error = invalid(() => validateItems([], null));
-		expect(error.details?.[0]?.message).toBe("The array must hold at least one object.");
+		expect(error.details?.[0]?.message).toBe("The array must hold at least one object (an empty array only replaces: X-Ingest-Mode: replace).");
+		expect(invalid(() => validateItems([], "id", "delete")).message).toContain("at least one object");
+		expect(validateItems([], "id", "replace")).toEqual([]);
+		expect(validateItems([], null, "replace")).toEqual([]);
+	});
+
+	it("refuses a delete without an item key in force", () => {
+		expect(invalid(() => validateItems([{ id: "a" }], null, "delete")).message).toContain("X-Item-Key");
+		expect(validateItems([{ id: "a", other: 1 }], "id", "delete")).toEqual([{ key: "a", value: { id: "a", other: 1 } }]);
 	});
 
 	it("accepts MAX_ITEMS items and refuses one more", () => {
