@@ -21,6 +21,25 @@ interface ItemsPanelProps {
 
 type Pending = { kind: "item"; key: string } | { kind: "clear" } | null;
 
+/** What the confirmation says will happen. */
+function PendingText(props: { pending: NonNullable<Pending>; stream: string }) {
+	const stream = <code class="break">{props.stream}</code>;
+	if (props.pending.kind === "clear") {
+		return (
+			<>
+				Every item of {stream} is removed, for every renderer. Its connectors and keys stay; writes sent before this moment
+				that arrive later are discarded.
+			</>
+		);
+	}
+	return (
+		<>
+			Item <code class="break">{props.pending.key}</code> is removed from {stream} for every renderer. A write sent before this
+			moment that arrives later does not bring it back.
+		</>
+	);
+}
+
 /**
  * The live view's table, with deleting an item and clearing the stream (each after confirmation).
  * Neither touches the table itself: the change comes back over the stream's socket like any other.
@@ -99,29 +118,13 @@ export function ItemsPanel(props: ItemsPanelProps) {
 				</table>
 			)}
 			<ConfirmDialog
-				open={pending?.kind === "item"}
-				title="Delete this item?"
-				confirmLabel="Delete item"
+				open={pending !== null}
+				title={pending?.kind === "clear" ? "Clear this stream?" : "Delete this item?"}
+				confirmLabel={pending?.kind === "clear" ? "Clear stream" : "Delete item"}
 				onCancel={() => setPending(null)}
 				onConfirm={() => pending && void run(pending)}
 			>
-				<p>
-					Item <code class="break">{pending?.kind === "item" ? pending.key : ""}</code> is removed from{" "}
-					<code class="break">{props.stream}</code> for every renderer. A write sent before this moment that arrives later does
-					not bring it back.
-				</p>
-			</ConfirmDialog>
-			<ConfirmDialog
-				open={pending?.kind === "clear"}
-				title="Clear this stream?"
-				confirmLabel="Clear stream"
-				onCancel={() => setPending(null)}
-				onConfirm={() => pending && void run(pending)}
-			>
-				<p>
-					Every item of <code class="break">{props.stream}</code> is removed, for every renderer. Its connectors and keys stay;
-					writes sent before this moment that arrive later are discarded.
-				</p>
+				<p>{pending && <PendingText pending={pending} stream={props.stream} />}</p>
 			</ConfirmDialog>
 		</section>
 	);
