@@ -30,6 +30,7 @@ const RateLimitHeaders = {
 const DocumentedHeaders = z.object({
 	"Idempotency-Key": IngestHeaders.shape["idempotency-key"],
 	"X-Item-Key": IngestHeaders.shape["x-item-key"],
+	"X-Ingest-Mode": IngestHeaders.shape["x-ingest-mode"],
 	"Content-Encoding": IngestHeaders.shape["content-encoding"],
 });
 
