@@ -6,6 +6,7 @@ import { ApiError } from "../http/errors";
 import { validationHook } from "../http/validation";
 import { createConnector, getConnector, listConnectors, updateConnector } from "../storage/connectors";
 import { connectorStats, noActivity } from "../storage/connector-stats";
+import { deleteConnectors } from "../storage/connector-removal";
 import { listIngestKeys } from "../storage/ingest-keys";
 import {
 	Connector,
@@ -109,6 +110,27 @@ connectors.openapi(
 		const connector = await updateConnector(c.env.DB, id, c.req.valid("json"));
 		if (!connector) throw connectorNotFound(id);
 		// Cached keys carry the connector's settings: drop them so this isolate applies the change at once.
+		ingestKeys.forgetWhere((principal) => principal.connector.id === id);
+		return c.json(ok(connector), 200);
+	},
+);
+
+connectors.openapi(
+	createRoute({
+		method: "delete",
+		path: "/{id}",
+		tags,
+		security,
+		summary: "Delete a connector with its keys and logs",
+		description:
+			"Its keys are refused with 401 at once in the isolate that deleted it, and everywhere within AUTH_CACHE_TTL_SECONDS (≤ 60 s). Its stream, with its items and renderer tokens, stays.",
+		request: { params: ConnectorParams },
+		responses: { 200: jsonResponse(envelope(Connector), "The deleted connector."), ...errorResponses(401, 404) },
+	}),
+	async (c) => {
+		const { id } = c.req.valid("param");
+		const [connector] = await deleteConnectors(c.env.DB, [id]);
+		if (!connector) throw connectorNotFound(id);
 		ingestKeys.forgetWhere((principal) => principal.connector.id === id);
 		return c.json(ok(connector), 200);
 	},

@@ -8,6 +8,8 @@ import { faults } from "./faults";
 import { keys } from "./keys";
 import { logs } from "./logs";
 import { rendererTokenRoutes } from "./renderer-tokens";
+import { streamItemRoutes } from "./stream-items";
+import { streamRoutes } from "./streams";
 
 /** The Data Sources admin API, all behind the admin token. */
 export const admin = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -16,6 +18,8 @@ admin.use("*", requireAdmin);
 admin.route("/connectors", connectors);
 admin.route("/connectors", keys);
 admin.route("/connectors", logs);
+admin.route("/streams", streamRoutes);
+admin.route("/streams", streamItemRoutes);
 admin.route("/streams", rendererTokenRoutes);
 admin.route("/streams", faults);
 admin.route("/dead-letters", deadLetters);

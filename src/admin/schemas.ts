@@ -163,3 +163,49 @@ export const StreamParams = z.object({ stream: z.string().max(64).openapi({ para
 export const TokenParams = StreamParams.extend({
 	token_id: z.string().min(1).max(64).openapi({ param: { name: "token_id", in: "path" } }),
 });
+
+export const StreamInfo = z
+	.object({
+		name: StreamName,
+		created_at: z.string().openapi({ format: "date-time", description: "When its first connector created it." }),
+		connector_count: z.number().int().min(0).openapi({ description: "The connectors that name it." }),
+		schema: z
+			.record(z.string(), z.unknown())
+			.nullable()
+			.openapi({ description: "The stream's item schema (a JSON Schema), null when it has none." }),
+	})
+	.openapi("Stream");
+
+export const StreamDetail = StreamInfo.extend({
+	item_count: z.number().int().min(0),
+	seq: z.number().int().min(0).openapi({ description: "The stream's current seq; a stream deleted and created again continues above it." }),
+	last_write_at: z
+		.string()
+		.nullable()
+		.openapi({ format: "date-time", description: "When an item was last written, deleted or cleared; null before the first write." }),
+}).openapi("StreamDetail");
+
+export const ItemParams = StreamParams.extend({
+	key: z
+		.string()
+		.min(1)
+		.max(512)
+		.openapi({ param: { name: "key", in: "path" }, example: "North", description: "The item's key, URL-encoded." }),
+});
+
+export const DeleteStreamQuery = z.object({
+	force: z
+		.enum(["true", "false"])
+		.optional()
+		.openapi({ description: "`true` deletes the stream's connectors, their keys and logs too; without it a stream in use is `409 STREAM_IN_USE`." }),
+});
+
+export const ItemDeleted = z
+	.object({ deleted: z.boolean().openapi({ description: "False when no item was stored under the key." }) })
+	.openapi("ItemDeleted");
+
+export const StreamCleared = z
+	.object({ cleared: z.literal(true), removed: z.number().int().min(0).openapi({ description: "How many items were removed." }) })
+	.openapi("StreamCleared");
+
+export const StreamDeleted = z.object({ deleted: z.literal(true), name: StreamName }).openapi("StreamDeleted");

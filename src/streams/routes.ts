@@ -1,7 +1,8 @@
-import { OpenAPIHono, z } from "@hono/zod-openapi";
-import { StreamParams } from "../admin/schemas";
+import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
+import { ItemParams, StreamParams } from "../admin/schemas";
 import type { AppEnv } from "../http/context";
-import { envelope, errorResponses, jsonResponse } from "../http/envelope";
+import { envelope, errorResponses, jsonResponse, ok } from "../http/envelope";
 import { ApiError, invalidPayload } from "../http/errors";
 import { validationHook, zodDetails } from "../http/validation";
 import { authorizeStreamRead, grantTag } from "./access";
@@ -78,13 +79,47 @@ streams.get("/:stream/items", async (c) => {
 	return c.body(body, 200, { "Content-Type": "application/json; charset=utf-8" });
 });
 
+// Declared apart: inline, the two schemes' objects infer a type createRoute's generics cannot read, and the handler loses its input types.
+const readSecurity: Record<string, string[]>[] = [{ RendererToken: [] }, { AdminToken: [] }];
+
+// Credentials are checked before the path is validated, as for GET /items: a caller without them learns nothing.
+streams.use(
+	"/:stream/items/:key",
+	createMiddleware<AppEnv>(async function readAccess(c, next) {
+		await authorizeStreamRead(c.env, c.req.param("stream") ?? "", { authorization: c.req.header("Authorization") });
+		await next();
+	}),
+);
+
+streams.openapi(
+	createRoute({
+		method: "get",
+		path: "/{stream}/items/{key}",
+		tags: ["Streams"],
+		security: readSecurity,
+		summary: "One item of the stream",
+		request: { params: ItemParams },
+		responses: {
+			200: jsonResponse(envelope(StreamItem), "The item."),
+			...errorResponses(400, 401, 404),
+		},
+	}),
+	async (c) => {
+		const { stream, key } = c.req.valid("param");
+		const item = await streamStub(c.env, stream).getItem(key);
+		if (!item) throw new ApiError(404, "ITEM_NOT_FOUND", `Stream "${stream}" has no item "${key}".`);
+		// RPC types a record of unknown values as never; the object's item is what StreamItem describes.
+		return c.json(ok<z.infer<typeof StreamItem>>(item), 200);
+	},
+);
+
 streams.openAPIRegistry.registerPath({
 	method: "get",
 	path: "/{stream}/ws",
 	tags: ["Streams"],
 	summary: "Live changes over a WebSocket",
 	description:
-		"Upgrade to a WebSocket with `?token=rk_live_…` or a ticket `rk_tmp_…` (never the admin token). Frames: `snapshot`, `changes`, `error`; `ping` is answered `pong`; `resync` at most once a second per socket (else an `error` frame `RATE_LIMITED`). The server closes the socket with 4001 when its token is revoked and 4003 when its ticket expires. See the README's renderer protocol.",
+		"Upgrade to a WebSocket with `?token=rk_live_…` or a ticket `rk_tmp_…` (never the admin token). Frames: `snapshot`, `changes`, `error`; `ping` is answered `pong`; `resync` at most once a second per socket (else an `error` frame `RATE_LIMITED`). The server closes the socket with 4001 when its token is revoked, 4003 when its ticket expires and 4004 when the stream is deleted. See the README's renderer protocol.",
 	request: { params: StreamParams, query: SocketQuery },
 	responses: {
 		101: { description: "Switching protocols: the socket is open." },
