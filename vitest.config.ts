@@ -14,6 +14,8 @@ export default defineConfig(async () => {
 					plugins: [
 						cloudflareTest({
 							wrangler: { configPath: "./wrangler.toml" },
+							// The production Worker with the test-only fault injection and bench routes (never bound in production).
+							main: "./test/fixtures/test-worker.ts",
 							miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", TEST_MIGRATIONS: migrations } },
 						}),
 					],

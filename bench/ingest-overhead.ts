@@ -1,7 +1,7 @@
 // `npm run bench:overhead`: POST /api/ingest against the runtime's floor: the same load, in the same run, interleaved.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { type RunningServer, startServer } from "../scripts/dev-server.ts";
+import { type RunningServer, TEST_WORKER, startServer } from "../scripts/dev-server.ts";
 import { runLoad } from "./lib/load.ts";
 import { machine, writeSection } from "./lib/results.ts";
 import { groupCpuMs, serverProcessGroup } from "./lib/server-cpu.ts";
@@ -81,8 +81,8 @@ const toTarget = (server: RunningServer): Target => ({ server, group: serverProc
 const configFile = batchingConfig(BATCH_TIMEOUT);
 const servers: RunningServer[] = [];
 try {
-	servers.push(await startServer({ vars: { BENCH_ROUTES: "1" } }));
-	servers.push(await startServer({ vars: { BENCH_ROUTES: "1" }, args: ["--config", configFile] }));
+	servers.push(await startServer({ args: [TEST_WORKER] }));
+	servers.push(await startServer({ args: [TEST_WORKER, "--config", configFile] }));
 	const [main, batching] = servers.map(toTarget) as [Target, Target];
 	const server = main.server;
 	const json = { "Content-Type": "application/json" };
@@ -196,7 +196,7 @@ try {
 		"",
 		`Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} by \`npm run bench:overhead\`: autocannon at ${LEVELS.join(" and ")} connections, ${ROUNDS} rounds of ${SECONDS} s per row, every row interleaved within each round; medians of the rounds. Load generator and server share the 2 cores (and the machine is shared with other work), so requests/s move from run to run; the server's CPU per request, read from /proc for wrangler's and workerd's processes, moves much less.`,
 		"",
-		"The floor is `POST /api/bench/floor` in the same Worker (mounted only with `BENCH_ROUTES=1`): the same request-id and CORS middleware, it reads the body and answers the same 202 JSON, with no auth, validation, idempotency or queue. Each real row has a connector of its own (rate limit never reached); the queue consumer applies the items in the same workerd during the run, as production does in its own invocations, and each run ends only when its stream has applied everything, so the CPU column is the whole cost of a request, applying included.",
+		"The floor is `POST /api/bench/floor` in the same Worker (mounted only by the test Worker, test/fixtures/test-worker.ts, which the benchmarks run): the same request-id and CORS middleware, it reads the body and answers the same 202 JSON, with no auth, validation, idempotency or queue. Each real row has a connector of its own (rate limit never reached); the queue consumer applies the items in the same workerd during the run, as production does in its own invocations, and each run ends only when its stream has applied everything, so the CPU column is the whole cost of a request, applying included.",
 		"",
 		`1-item requests against the floor: **${ratio(first)}** at ${FIRST_LEVEL} connections; **${ratio(last)}** at ${last[0]?.connections} connections.`,
 		"",

@@ -1,7 +1,7 @@
 // `npm run bench:profile`: where the Worker's JavaScript spends its time under an ingest load (1 item per request; BENCH_PROFILE_ITEMS),
 // from a V8 CPU profile taken through wrangler's inspector. Native work (workerd's I/O, SQLite) is not in it.
 import { writeFileSync } from "node:fs";
-import { startServer, freePort } from "../scripts/dev-server.ts";
+import { TEST_WORKER, freePort, startServer } from "../scripts/dev-server.ts";
 import { runLoad } from "./lib/load.ts";
 import { benchStream } from "./lib/setup.ts";
 import { machine, writeSection } from "./lib/results.ts";
@@ -56,7 +56,7 @@ function origin(url: string): string {
 }
 
 const inspectorPort = await freePort();
-const server = await startServer({ vars: { BENCH_ROUTES: "1" }, args: ["--inspector-port", String(inspectorPort)] });
+const server = await startServer({ args: [TEST_WORKER, "--inspector-port", String(inspectorPort)] });
 try {
 	const target = await benchStream(server.url, server.adminToken);
 	const load = (seconds: number) =>

@@ -1,6 +1,6 @@
 // `npm run bench:scale`: what a snapshot and a resume cost as one stream grows to 1k, 10k and 100k items.
 import { readFileSync, readdirSync } from "node:fs";
-import { startServer } from "../scripts/dev-server.ts";
+import { TEST_WORKER, startServer } from "../scripts/dev-server.ts";
 import { machine, writeSection } from "./lib/results.ts";
 import { serverProcessGroup } from "./lib/server-cpu.ts";
 import { benchStream } from "./lib/setup.ts";
@@ -66,7 +66,7 @@ function socketUntilComplete(url: string, stream: string, token: string, since?:
 	});
 }
 
-const server = await startServer({ vars: { BENCH_ROUTES: "1" } });
+const server = await startServer({ args: [TEST_WORKER] });
 try {
 	const group = serverProcessGroup(Number(new URL(server.url).port));
 	const admin = { Authorization: `Bearer ${server.adminToken}` };

@@ -9,7 +9,19 @@ import path from "node:path";
 export interface RunningServer {
 	url: string;
 	adminToken: string;
+	/** The server's process group (`npm start` and its wrangler and workerd): a crash test kills it whole. */
+	pid: number;
 	stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+	vars?: Record<string, string>;
+	args?: string[];
+	/**
+	 * A state directory to use and keep (a restart on the same state, as after a crash);
+	 * without it the server gets a fresh one, removed by stop().
+	 */
+	stateDir?: string;
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -26,7 +38,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts `node scripts/start.ts` (what `npm start` runs) and resolves once it serves this server's admin API; `args` go to wrangler dev. */
-export async function startServer(options: { vars?: Record<string, string>; args?: string[] } = {}): Promise<RunningServer> {
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
 	// The free port is only free until wrangler binds it; another process may win that race, so try again.
 	let lastError: unknown;
 	for (let attempt = 0; attempt < 3; attempt++) {
@@ -39,10 +51,10 @@ export async function startServer(options: { vars?: Record<string, string>; args
 	throw lastError;
 }
 
-async function launch(options: { vars?: Record<string, string>; args?: string[] }): Promise<RunningServer> {
+async function launch(options: ServerOptions): Promise<RunningServer> {
 	const port = await freePort();
 	const adminToken = randomBytes(24).toString("base64url");
-	const state = mkdtempSync(path.join(tmpdir(), "datapool-state-"));
+	const state = options.stateDir ?? mkdtempSync(path.join(tmpdir(), "datapool-state-"));
 	const output: string[] = [];
 	const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
 	const child: ChildProcess = spawn(process.execPath, ["scripts/start.ts", ...vars, ...(options.args ?? [])], {
@@ -55,13 +67,14 @@ async function launch(options: { vars?: Record<string, string>; args?: string[] 
 	child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
 	const url = `http://127.0.0.1:${port}`;
 	const stop = async () => {
-		if (child.exitCode === null && child.pid !== undefined) {
+		// A server killed from outside (a crash test) has a signalCode and nothing left to stop.
+		if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
 			const exited = new Promise((resolve) => child.once("exit", resolve));
 			process.kill(-child.pid, "SIGTERM");
 			await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-			if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+			if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid, "SIGKILL");
 		}
-		rmSync(state, { recursive: true, force: true });
+		if (options.stateDir === undefined) rmSync(state, { recursive: true, force: true });
 	};
 	const deadline = Date.now() + 90_000;
 	for (;;) {
@@ -72,7 +85,7 @@ async function launch(options: { vars?: Record<string, string>; args?: string[] 
 		try {
 			// Our admin token proves the answer comes from our server, not from whoever else took the port.
 			const response = await fetch(`${url}/api/admin/connectors`, { headers: { Authorization: `Bearer ${adminToken}` } });
-			if (response.ok) return { url, adminToken, stop };
+			if (response.ok && child.pid !== undefined) return { url, adminToken, pid: child.pid, stop };
 			if (response.status === 401) throw new Error(`port ${port} is served by another server`);
 		} catch (error) {
 			if (error instanceof Error && error.message.includes("another server")) {

@@ -42,11 +42,11 @@ if (migrate.status !== 0) {
 }
 console.log("Local D1 migrations applied.");
 
-const args = ["dev", "--port", port, "--ip", "127.0.0.1", "--show-interactive-dev-session=false", ...persist];
+// Anything after `npm start --` goes to wrangler dev (e.g. `--var PARTS_TIMEOUT_SECONDS:30`, or another entry script),
+// first: a script path after `--var a:b` would be read as another --var value.
+const args = ["dev", ...process.argv.slice(2), "--port", port, "--ip", "127.0.0.1", "--show-interactive-dev-session=false", ...persist];
 // An ADMIN_TOKEN from the environment wins over .dev.vars.
 if (process.env.ADMIN_TOKEN) args.push("--var", `ADMIN_TOKEN:${process.env.ADMIN_TOKEN}`);
-// Anything after `npm start --` goes to wrangler dev (e.g. `--var PARTS_TIMEOUT_SECONDS:30`).
-args.push(...process.argv.slice(2));
 const child = spawn(wrangler, args, {
 	stdio: ["inherit", "pipe", "pipe"],
 	env: { ...process.env, WRANGLER_SEND_METRICS: "false" },

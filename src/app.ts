@@ -1,7 +1,6 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { admin } from "./admin";
-import { benchRoutes } from "./bench/routes";
 import { dashboard } from "./dashboard/assets";
 import type { AppEnv } from "./http/context";
 import { docs, OPENAPI_PATH, openApiHandler } from "./http/docs";
@@ -51,7 +50,6 @@ app.openapi(
 app.route("/", ingest);
 app.route("/api/admin", admin);
 app.route("/api/streams", streams);
-app.route("/api/bench", benchRoutes);
 app.get(OPENAPI_PATH, openApiHandler(app));
 app.route("/docs", docs);
 // Last: it answers every GET the API did not.

@@ -6,9 +6,6 @@ const blankToUndefined = (value: unknown) => (value === null || (typeof value ==
 const int = (fallback: number, min: number, max: number) =>
 	z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max)).catch(fallback);
 
-// Test-only switches: on only when the var is exactly "1", which wrangler.toml never sets.
-const flag = z.preprocess((value) => value === "1", z.boolean()).catch(false);
-
 const ConfigSchema = z.object({
 	AUTH_CACHE_TTL_SECONDS: int(30, 0, 60),
 	DEFAULT_RATE_LIMIT_REQUESTS: int(1000, 1, 1_000_000),
@@ -26,10 +23,6 @@ const ConfigSchema = z.object({
 	QUEUE_RETRY_MAX_DELAY_SECONDS: int(300, 0, 43_200),
 	/** Once a burst of writes is spent, a stream writes its connector-log entries to D1 at most this often (one write for all pending). */
 	LOG_FLUSH_INTERVAL_MS: int(250, 0, 60_000),
-	/** Mounts /api/bench/* (the benchmark's floor routes). */
-	BENCH_ROUTES: flag,
-	/** Lets the admin arm injected faults in the consumer and the stream objects. */
-	FAULT_INJECTION: flag,
 });
 
 /** Tunables read from `[vars]`, with safe fallbacks when a value is missing or out of range. */

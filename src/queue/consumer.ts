@@ -1,7 +1,6 @@
 import { config } from "../core/config";
 import { log, logError } from "../core/log";
 import { type LogRecord, recordOutcomes } from "../storage/connector-logs";
-import type { Fault } from "../streams/fault-switch";
 import { streamStub } from "../streams/stub";
 import { IngestMessage } from "./messages";
 import { groupBy, logRecord, retryDelaySeconds } from "./outcomes";
@@ -20,7 +19,7 @@ interface Delivery {
  * to the dead-letter queue.
  */
 export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-	const { QUEUE_MAX_RETRIES: maxRetries, QUEUE_RETRY_MAX_DELAY_SECONDS: maxDelay, FAULT_INJECTION: injectFaults } = config(env);
+	const { QUEUE_MAX_RETRIES: maxRetries, QUEUE_RETRY_MAX_DELAY_SECONDS: maxDelay } = config(env);
 	const deliveries: Delivery[] = [];
 	for (const message of batch.messages) {
 		const parsed = IngestMessage.safeParse(message.body);
@@ -36,16 +35,11 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 	const records: LogRecord[] = [];
 	const decided: Delivery[] = [];
 	const failed: Delivery[] = [];
-	const faults: Fault[] = [];
 	await Promise.all(
 		[...groupBy(deliveries, (delivery) => delivery.body.stream)].map(async ([stream, group]) => {
 			try {
-				const stub = streamStub(env, stream);
-				const fault = injectFaults ? await stub.takeFault("consumer") : null;
-				await stub.applyMessages(group.map((delivery) => delivery.body));
-				if (fault?.kind === "redeliver") failed.push(...group);
-				else decided.push(...group);
-				if (fault) faults.push(fault);
+				await streamStub(env, stream).applyMessages(group.map((delivery) => delivery.body));
+				decided.push(...group);
 			} catch (error) {
 				const reason = error instanceof Error ? error.message : String(error);
 				logError("stream apply failed; messages will be retried", error, { stream, messages: group.length });
@@ -66,8 +60,6 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 		// Their messages are retried anyway; the next attempt logs again.
 		logError("connector log of failed attempts not written", error, { messages: records.length });
 	}
-	// After the streams applied: the whole batch comes again, as after a crash.
-	if (faults.some((fault) => fault.kind === "throw")) throw new Error("Injected fault: the consumer failed before acking.");
 	for (const { message } of decided) message.ack();
 	for (const { message } of failed) message.retry({ delaySeconds: retryDelaySeconds(message.attempts, maxDelay) });
 	// A batch that went well leaves its trace in the connector logs; a console line per batch cost a tenth

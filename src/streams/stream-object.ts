@@ -4,7 +4,6 @@ import { newRequestId } from "../core/ids";
 import type { IngestMessage, RequestEnvelope } from "../queue/messages";
 import { logRecord } from "../queue/outcomes";
 import { Changelog } from "./changelog";
-import { type Fault, FaultSwitch } from "./fault-switch";
 import { ItemBatch } from "./item-batch";
 import { ItemReader, type ReadRequest, type StreamItem, type StreamSummary } from "./item-reader";
 import { readMembersStream } from "./read-body";
@@ -56,7 +55,6 @@ export class StreamObject extends DurableObject<Env> {
 	readonly #reader: ItemReader;
 	readonly #changelog: Changelog;
 	readonly #renderers: RendererHub;
-	readonly #faults: FaultSwitch;
 	readonly #outbox: LogOutbox;
 	/** When the alarm is set for (null: none), once read from storage; kept in step by every set. */
 	#alarmAt: number | null | undefined;
@@ -69,7 +67,6 @@ export class StreamObject extends DurableObject<Env> {
 		this.#reader = new ItemReader(ctx.storage.sql);
 		this.#changelog = new Changelog(ctx.storage.sql);
 		this.#renderers = new RendererHub(ctx);
-		this.#faults = new FaultSwitch(ctx.storage);
 		this.#outbox = new LogOutbox(ctx.storage.sql);
 		this.#logs = new LogWriter(this.#outbox, () => this.env);
 	}
@@ -193,17 +190,13 @@ export class StreamObject extends DurableObject<Env> {
 	 * entry is stored in the transaction that decided it and reaches D1 through the log outbox.
 	 */
 	async applyMessages(messages: IngestMessage[]): Promise<RequestOutcome[]> {
-		const fault = await this.#takeFault("apply");
-		if (fault?.kind === "throw") throw new Error("Injected fault: the stream failed before applying.");
-		if (fault?.kind === "slow") await scheduler.wait(fault.delay_ms);
 		const now = Date.now();
 		const outcomes = new Map<string, RequestOutcome>();
 		for (let next = 0; next < messages.length; ) {
 			await this.#commit(now, (batch) => {
-				next = this.#applyFrom(batch, messages, next, outcomes, now, fault?.kind === "abort");
+				next = this.#applyFrom(batch, messages, next, outcomes, now);
 			});
 		}
-		if (fault?.kind === "lost_reply") throw new Error("Injected fault: the batch was applied but the reply was lost.");
 		return [...outcomes.values()];
 	}
 
@@ -211,7 +204,7 @@ export class StreamObject extends DurableObject<Env> {
 	 * Applies messages from `start` on in the open transaction, until the next complete
 	 * request would not fit its budget; returns where the next transaction starts.
 	 */
-	#applyFrom(batch: ItemBatch, messages: IngestMessage[], start: number, outcomes: Map<string, RequestOutcome>, now: number, abort: boolean): number {
+	#applyFrom(batch: ItemBatch, messages: IngestMessage[], start: number, outcomes: Map<string, RequestOutcome>, now: number): number {
 		const budget = new WorkBudget();
 		// One query for this transaction's messages; what this loop decides is in `outcomes`.
 		const known = this.#ledger.decidedAmong(messages.slice(start).map((message) => message.request_id));
@@ -251,8 +244,6 @@ export class StreamObject extends DurableObject<Env> {
 			if (outcome.status === "failed") this.#ledger.keepPart(message, now);
 			outcomes.set(id, outcome);
 			logged.push(logRecord(message, outcome.status, outcome.error));
-			// The writes so far are in the open transaction: the reset throws them away with it.
-			if (abort) this.ctx.abort("Injected fault: the object was reset mid-batch.");
 		}
 		this.#ledger.decideAll(singles, now);
 		this.#outbox.add(latestPerRequest(logged));
@@ -328,33 +319,6 @@ export class StreamObject extends DurableObject<Env> {
 		// Sent in the same call that committed the writes: no renderer sees a change that was not saved.
 		this.#renderers.broadcast(changes, () => this.#reader.read({}));
 		await this.#wakeBy(Math.min(this.#logs.dueAt(now), now + config(this.env).PARTS_TIMEOUT_SECONDS * 1000));
-	}
-
-	/** Arms an injected fault (test servers only, FAULT_INJECTION="1"); returns every fault armed. */
-	async armFault(fault: Fault): Promise<Fault[]> {
-		if (!config(this.env).FAULT_INJECTION) throw new Error("Fault injection is off.");
-		return this.#faults.arm(fault);
-	}
-
-	/** The faults armed (test servers only). */
-	async listFaults(): Promise<Fault[]> {
-		if (!config(this.env).FAULT_INJECTION) throw new Error("Fault injection is off.");
-		return this.#faults.list();
-	}
-
-	/** Disarms every fault (test servers only). */
-	async clearFaults(): Promise<void> {
-		if (!config(this.env).FAULT_INJECTION) throw new Error("Fault injection is off.");
-		await this.#faults.clear();
-	}
-
-	/** Takes one strike of a fault armed at `site`; always null in production. */
-	async takeFault(site: Fault["site"]): Promise<Fault | null> {
-		return this.#takeFault(site);
-	}
-
-	async #takeFault(site: Fault["site"]): Promise<Fault | null> {
-		return config(this.env).FAULT_INJECTION ? this.#faults.take(site) : null;
 	}
 
 	/**

@@ -1,41 +1,43 @@
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
-import { FaultSwitch } from "../../src/streams/fault-switch";
-import type { StreamObject } from "../../src/streams/stream-object";
-import { streamStub } from "../../src/streams/stub";
-import { ADMIN_TOKEN, admin, failure, freshStream } from "../helpers";
+import production from "../../src/index";
+import { FaultSwitch } from "../fixtures/fault-switch";
+import type { FaultyStreamObject } from "../fixtures/faulty-stream-object";
+import { ADMIN_TOKEN, admin, data, failure, freshStream } from "../helpers";
 
-describe("fault injection", () => {
-	it("has no route unless FAULT_INJECTION is 1, and the other stream routes are untouched", async () => {
+/** Asks the production Worker itself, not the test Worker the tests run. */
+async function productionAdmin(path: string, init: RequestInit = {}): Promise<Response> {
+	const ctx = createExecutionContext();
+	const headers = { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" };
+	const response = await production.fetch(new Request(`http://datapool.test/api/admin${path}`, { headers, ...init }) as Request<unknown, IncomingRequestCfProperties>, env, ctx);
+	await waitOnExecutionContext(ctx);
+	return response;
+}
+
+const faultyStub = (stream: string) => env.STREAM.get(env.STREAM.idFromName(stream)) as unknown as DurableObjectStub<FaultyStreamObject>;
+
+describe("fault injection (test Worker only)", () => {
+	it("has no route in the production Worker, whose other stream routes are untouched", async () => {
 		const stream = freshStream();
-		await failure(await admin(`/streams/${stream}/faults`, { body: { site: "apply", kind: "throw" } }), 404, "NOT_FOUND");
-		await failure(await admin(`/streams/${stream}/faults`), 404, "NOT_FOUND");
-		await failure(await admin(`/streams/${stream}/faults`, { method: "DELETE" }), 404, "NOT_FOUND");
-		expect(await streamStub(env, stream).takeFault("apply")).toBeNull();
-		await failure(await admin(`/streams/${stream}/tokens`, { method: "POST" }), 404, "STREAM_NOT_FOUND");
+		await failure(await productionAdmin(`/streams/${stream}/faults`, { method: "POST", body: JSON.stringify({ site: "apply", kind: "throw" }) }), 404, "NOT_FOUND");
+		await failure(await productionAdmin(`/streams/${stream}/faults`), 404, "NOT_FOUND");
+		await failure(await productionAdmin(`/streams/${stream}/tokens`, { method: "POST" }), 404, "STREAM_NOT_FOUND");
 	});
 
-	it("validates a fault when switched on: the kind must fit the site", async () => {
-		const ctx = createExecutionContext();
-		const response = await worker.fetch(
-			new Request(`http://datapool.test/api/admin/streams/${freshStream()}/faults`, {
-				method: "POST",
-				headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
-				body: JSON.stringify({ site: "consumer", kind: "abort" }),
-			}),
-			{ ...env, FAULT_INJECTION: "1" } as Env,
-			ctx,
-		);
-		await waitOnExecutionContext(ctx);
-		const body = await failure(response, 400, "INVALID_PAYLOAD");
+	it("needs the admin token, and validates a fault: the kind must fit the site", async () => {
+		const stream = freshStream();
+		await failure(await admin(`/streams/${stream}/faults`, { body: { site: "apply", kind: "throw" }, token: "wrong" }), 401, "UNAUTHORIZED");
+		const body = await failure(await admin(`/streams/${stream}/faults`, { body: { site: "consumer", kind: "abort" } }), 400, "INVALID_PAYLOAD");
 		expect(body.error.details?.[0]?.path).toEqual(["kind"]);
+		expect(await data(await admin(`/streams/${stream}/faults`, { body: { site: "apply", kind: "throw" } }), 201)).toHaveLength(1);
+		expect(await faultyStub(stream).takeFault("apply")).toMatchObject({ kind: "throw" });
+		expect(await faultyStub(stream).takeFault("apply")).toBeNull();
 	});
 
 	it("strikes each armed fault `times` times, first armed first, and survives a reset of the object", async () => {
-		const stub = streamStub(env, freshStream());
-		await runInDurableObject(stub, async (_instance: StreamObject, state) => {
+		const stub = faultyStub(freshStream());
+		await runInDurableObject(stub, async (_instance: FaultyStreamObject, state) => {
 			const faults = new FaultSwitch(state.storage);
 			await faults.arm({ site: "apply", kind: "slow", times: 2, delay_ms: 5 });
 			expect(await faults.arm({ site: "apply", kind: "throw", times: 1, delay_ms: 0 })).toHaveLength(2);

@@ -38,8 +38,6 @@ function servedRoutes(): string[] {
 	for (const route of app.routes) {
 		// `app.use(...)` middleware is registered under the method ALL; it answers no request on its own.
 		if (route.method === "ALL" || UNDOCUMENTED.has(route.path)) continue;
-		// Test-only routes (BENCH_ROUTES, FAULT_INJECTION): answered 404 unless a test server switches them on.
-		if (route.path.startsWith("/api/bench/") || route.path.endsWith("/faults")) continue;
 		const path = route.path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, "{$1}");
 		routes.add(`${route.method} ${path}`);
 	}

@@ -5,6 +5,8 @@ declare module "vitest" {
 	export interface ProvidedContext {
 		serverUrl: string;
 		adminToken: string;
+		/** The server's process group, to measure workerd's memory. */
+		serverPid: number;
 	}
 }
 
@@ -16,5 +18,6 @@ export default async function setup(project: TestProject) {
 	const server = await startServer({ vars: { FAULT_INJECTION: "1", QUEUE_RETRY_MAX_DELAY_SECONDS: "1" } });
 	project.provide("serverUrl", server.url);
 	project.provide("adminToken", server.adminToken);
+	project.provide("serverPid", server.pid);
 	return () => server.stop();
 }

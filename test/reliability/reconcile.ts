@@ -51,3 +51,43 @@ export function keyedExpectation(accepted: Accepted[], itemKey: string): Map<str
 	}
 	return new Map([...winners].map(([key, { value }]) => [key, value]));
 }
+
+/**
+ * Items told apart by their value, not their key (keyless keys are the server's to choose): `sent`
+ * names every value that must be stored exactly once, by an identity `identify` derives from it.
+ * Returns what is wrong, as counts and the first few examples, so a million items fail readably.
+ */
+export function valueDifferences(
+	sent: Map<string, Record<string, unknown>>,
+	items: StoredItem[],
+	identify: (value: Record<string, unknown>) => string,
+): { lost: number; doubled: number; unknown: number; altered: number; examples: string[] } {
+	const seen = new Map<string, number>();
+	const result = { lost: 0, doubled: 0, unknown: 0, altered: 0, examples: [] as string[] };
+	const note = (problem: string) => {
+		if (result.examples.length < 10) result.examples.push(problem);
+	};
+	for (const item of items) {
+		const id = identify(item.value);
+		const count = (seen.get(id) ?? 0) + 1;
+		seen.set(id, count);
+		const want = sent.get(id);
+		if (count === 2) {
+			result.doubled++;
+			note(`${id}: stored more than once`);
+		}
+		if (!want) {
+			result.unknown++;
+			note(`${id} (key ${item.key}): never sent`);
+		} else if (count === 1 && JSON.stringify(want) !== JSON.stringify(item.value)) {
+			result.altered++;
+			note(`${id}: stored ${JSON.stringify(item.value).slice(0, 120)}`);
+		}
+	}
+	for (const id of sent.keys()) {
+		if (seen.has(id)) continue;
+		result.lost++;
+		note(`${id}: lost`);
+	}
+	return result;
+}
