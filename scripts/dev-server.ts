@@ -24,6 +24,9 @@ export interface ServerOptions {
 	stateDir?: string;
 }
 
+/** The Worker with the test-only parts (fault injection, the benchmark's floor routes), for `args` of startServer. */
+export const TEST_WORKER = "test/fixtures/test-worker.ts";
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {
@@ -57,7 +60,8 @@ async function launch(options: ServerOptions): Promise<RunningServer> {
 	const state = options.stateDir ?? mkdtempSync(path.join(tmpdir(), "datapool-state-"));
 	const output: string[] = [];
 	const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
-	const child: ChildProcess = spawn(process.execPath, ["scripts/start.ts", ...vars, ...(options.args ?? [])], {
+	// `args` first: a script path after `--var a:b` would be read as another --var value.
+	const child: ChildProcess = spawn(process.execPath, ["scripts/start.ts", ...(options.args ?? []), ...vars], {
 		cwd: path.resolve(import.meta.dirname, ".."),
 		env: { ...process.env, PORT: String(port), ADMIN_TOKEN: adminToken, DATAPOOL_PERSIST_DIR: state },
 		stdio: ["ignore", "pipe", "pipe"],

@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { startServer } from "../../scripts/dev-server.ts";
+import { TEST_WORKER, startServer } from "../../scripts/dev-server.ts";
 
 declare module "vitest" {
 	export interface ProvidedContext {
@@ -11,11 +11,11 @@ declare module "vitest" {
 }
 
 /**
- * One `npm start` server for the suite, with the test-only switches on: faults can be
- * armed, and retries back off by at most 1 s so that a dead letter takes seconds, not minutes.
+ * One `npm start` server for the suite, running the test Worker (faults can be armed)
+ * with retries that back off by at most 1 s so that a dead letter takes seconds, not minutes.
  */
 export default async function setup(project: TestProject) {
-	const server = await startServer({ vars: { FAULT_INJECTION: "1", QUEUE_RETRY_MAX_DELAY_SECONDS: "1" } });
+	const server = await startServer({ vars: { QUEUE_RETRY_MAX_DELAY_SECONDS: "1" }, args: [TEST_WORKER] });
 	project.provide("serverUrl", server.url);
 	project.provide("adminToken", server.adminToken);
 	project.provide("serverPid", server.pid);
