@@ -119,8 +119,10 @@ async function flood(spec: Flood) {
 
 describe("floods of large valid requests", () => {
 	it("100 concurrent requests of 10,000 keyless items each are all applied, item by item", async () => {
-		// 10 requests per stream: 100,000 items, the default MAX_ITEMS_PER_STREAM, so no item is removed.
-		await flood({ name: "keyless, 10,000 items per request", section: "reliability-flood-keyless", streams: 10, items: (r) => range(10_000).map((j) => ({ r, j })) });
+		// 25 requests per stream, so one queue delivery can hold 250,000 items of one stream: spread thinner, every delivery
+		// stayed small enough and this passed before deliveries were split into bounded transactions. 250,000 items is past
+		// the default MAX_ITEMS_PER_STREAM, which the suite's server raises (global-setup.ts) so that no item is removed.
+		await flood({ name: "keyless, 10,000 items per request", section: "reliability-flood-keyless", streams: 4, items: (r) => range(10_000).map((j) => ({ r, j })) });
 	});
 
 	it("100 concurrent ~1 MB keyed requests are all applied, key by key", async () => {
