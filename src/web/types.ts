@@ -14,18 +14,7 @@ export type CreatedKey = z.infer<typeof Api.CreatedIngestKey>;
 export type ConnectorWithKeys = z.infer<typeof Api.ConnectorWithKeys>;
 export type LogEntry = z.infer<typeof Api.LogEntry>;
 export type LogPage = Omit<z.infer<typeof Api.LogPage>, "success">;
-
 /** A stream as `GET /api/admin/streams` lists it. */
-export interface ListedStream {
-	name: string;
-	created_at: string;
-	connector_count: number;
-	schema: unknown;
-}
-
+export type ListedStream = z.infer<typeof Api.StreamInfo>;
 /** A stream as `GET /api/admin/streams/:stream` answers: the listing plus its summary. */
-export interface StreamDetails extends ListedStream {
-	item_count: number;
-	seq: number;
-	last_write_at: string | null;
-}
+export type StreamDetails = z.infer<typeof Api.StreamDetail>;
