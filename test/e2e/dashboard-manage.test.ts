@@ -224,6 +224,19 @@ describe("managing streams, items and connectors in the dashboard, in Chromium",
 		await adminCall(`/streams/${other.stream}?force=true`, { method: "DELETE" });
 	});
 
+	it("turns a live view Offline when its stream is deleted, as the dialog says", async () => {
+		const { page } = browser;
+		const doomed = await connectorWithKey({ stream: freshStream("e2e-doomed"), item_key: "sku" });
+		expect((await ingestItems(doomed.key, [{ sku: "x" }])).status).toBe(202);
+		await page.goto(`${url}/streams/${doomed.stream}`);
+		await page.locator('tr[data-item-key="x"]').waitFor({ timeout: 20_000 });
+		await page.getByRole("status").filter({ hasText: "Live" }).waitFor();
+		await adminCall(`/streams/${doomed.stream}?force=true`, { method: "DELETE" });
+		// The socket closes (4004); the fresh ticket the client asks for is then refused with 404, so it stops there.
+		await page.getByRole("status").filter({ hasText: "Offline" }).waitFor({ timeout: 20_000 });
+		await page.getByText("may have been deleted").waitFor();
+	});
+
 	it("logged no error in the page", () => {
 		expect(pageErrors).toEqual([]);
 	});
