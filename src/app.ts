@@ -1,15 +1,15 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
-import { admin } from "./admin";
-import { dashboard } from "./dashboard/assets";
-import type { AppEnv } from "./http/context";
-import { docs, OPENAPI_PATH, openApiHandler } from "./http/docs";
-import { envelope, jsonResponse, ok } from "./http/envelope";
-import { onError, onNotFound } from "./http/on-error";
-import { requestId } from "./http/request-id";
-import { validationHook } from "./http/validation";
-import { ingest } from "./ingest/route";
-import { streams } from "./streams/routes";
+import { admin } from "./edge/admin";
+import { dashboard } from "./edge/dashboard/assets";
+import type { AppEnv } from "./edge/http/context";
+import { docs, OPENAPI_PATH, openApiHandler } from "./edge/http/docs";
+import { envelope, jsonResponse, ok } from "./edge/http/envelope";
+import { onError, onNotFound } from "./edge/http/on-error";
+import { requestId } from "./edge/http/request-id";
+import { validationHook } from "./edge/http/validation";
+import { ingest } from "./edge/ingest/route";
+import { streams } from "./edge/stream-routes/routes";
 
 /** The HTTP API. */
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

@@ -1,10 +1,10 @@
 import { app } from "./app";
-import { purgeOldLogs } from "./maintenance/purge";
-import { consumeDeadLetters } from "./queue/dead-letters";
-import { consumeIngest } from "./queue/consumer";
+import { purgeOldLogs } from "./services/maintenance/purge";
+import { consumeDeadLetters } from "./services/queue/dead-letters";
+import { consumeIngest } from "./services/queue/consumer";
 
-export { RateLimiter } from "./rate-limit/rate-limiter";
-export { StreamObject } from "./streams/stream-object";
+export { RateLimiter } from "./services/rate-limit/rate-limiter";
+export { StreamObject } from "./stream/stream-object";
 
 const worker: Required<Pick<ExportedHandler<Env>, "fetch" | "queue" | "scheduled">> = {
 	fetch: app.fetch,

@@ -1,8 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { StreamObject } from "../src/streams/stream-object";
-import { streamStub } from "../src/streams/stub";
+import type { StreamObject } from "../src/stream/stream-object";
+import { streamStub } from "../src/stream/stub";
 import { eventually } from "./shared/eventually";
 
 export { eventually };

@@ -1,6 +1,6 @@
-import { newRequestId } from "../src/core/ids";
-import { toMessages } from "../src/ingest/enqueue";
-import type { IngestMessage } from "../src/queue/messages";
+import { newRequestId } from "../src/model/ids";
+import { toMessages } from "../src/edge/ingest/enqueue";
+import type { IngestMessage } from "../src/model/operation";
 
 /** The queue messages of one accepted request, exactly as the edge would queue them. */
 export function queuedRequest(

@@ -1,4 +1,4 @@
-import { ApiError, invalidPayload } from "../http/errors";
+import { ApiError, invalidPayload } from "./errors";
 
 /** How many problems one 400 lists at most; its message still counts every item that failed. */
 export const MAX_LISTED_PROBLEMS = 100;

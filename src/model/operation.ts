@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { IngestMode } from "../ingest/payload";
-import { StreamName } from "../streams/names";
+import { IngestMode } from "./payload";
+import { StreamName } from "./stream-name";
 
 /**
  * One queue message: a part of one accepted request. `body` pieces, joined in

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { invalidPayload } from "../http/errors";
+import { invalidPayload } from "./errors";
 import { type ItemProblem, count, itemProblemsError } from "./item-problems";
 
 /** A JSON object as ingested. */

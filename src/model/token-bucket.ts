@@ -1,8 +1,6 @@
-/** A rate limit: at most `requests` per `period_seconds`. */
-export interface RateLimit {
-	requests: number;
-	period_seconds: number;
-}
+import type { RateLimit } from "./connector";
+
+export type { RateLimit } from "./connector";
 
 /** A bucket's persisted state. */
 export interface BucketState {

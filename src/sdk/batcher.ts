@@ -1,9 +1,8 @@
 import { type BatchLimits, jsonArrayBytes, MAX_REQUEST_BYTES, MAX_REQUEST_ITEMS, planBatches } from "./batch-plan.ts";
-import type { DataPoolIngest } from "./client.ts";
 import { BatchError, type BatchFailure, DataPoolError } from "./errors.ts";
 import { assertRandomSource, newIdempotencyKey } from "./idempotency-key.ts";
 import { checkItem } from "./item-check.ts";
-import type { BatcherOptions, IngestResult } from "./types.ts";
+import type { BatcherOptions, IngestResult, JsonIngest } from "./types.ts";
 
 /** An item as buffered: serialised once, when added, so later changes to the object do not leak in. */
 interface Entry {
@@ -33,7 +32,7 @@ function limit(name: string, value: number, min: number, max: number): number {
  * items were added. Create it with `client.createBatcher()`.
  */
 export class Batcher {
-	readonly #client: DataPoolIngest;
+	readonly #client: JsonIngest;
 	readonly #limits: BatchLimits;
 	readonly #flushIntervalMs: number;
 	readonly #maxBuffered: number;
@@ -54,7 +53,7 @@ export class Batcher {
 	#failures: BatchFailure[] = [];
 	#closed = false;
 
-	constructor(client: DataPoolIngest, options: BatcherOptions = {}) {
+	constructor(client: JsonIngest, options: BatcherOptions = {}) {
 		this.#client = client;
 		this.#options = options;
 		this.#limits = {

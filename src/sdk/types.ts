@@ -87,3 +87,8 @@ export interface BatchInfo {
 	/** How many items were added to the batcher before the batch's first one. */
 	offset: number;
 }
+
+/** What a batcher sends its batches through: the client's ingest of a JSON array it already serialised. */
+export interface JsonIngest {
+	ingestJson(json: string, options?: IngestOptions): Promise<IngestResult>;
+}

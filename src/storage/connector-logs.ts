@@ -1,32 +1,8 @@
-import type { LogOperation, LogStatus } from "./log-status";
+import type { LogEntry, LogRecord } from "../model/log-record";
+import type { LogStatus } from "../model/log-status";
 
-export type { LogOperation, LogStatus } from "./log-status";
-
-/** What every connector log entry records of a request. */
-interface LogFields {
-	request_id: string;
-	received_at: string;
-	items_received: number;
-	status: LogStatus;
-	error: string | null;
-	idempotency_key: string | null;
-	http_status: number | null;
-	/** What the request's items did (its X-Ingest-Mode). */
-	operation: LogOperation;
-}
-
-/** A connector log entry as the API shows it. */
-export interface LogEntry extends LogFields {
-	/** How many requests the entry stands for: 1, or the requests of an aggregated rate-limited window. */
-	count: number;
-	/** The end of an aggregated window; null for an entry of one request. */
-	window_ends_at: string | null;
-}
-
-/** A log entry of one request plus the connector it belongs to. */
-export interface LogRecord extends LogFields {
-	connector_id: string;
-}
+export type { LogEntry, LogRecord } from "../model/log-record";
+export type { LogOperation, LogStatus } from "../model/log-status";
 
 /** The aggregated entry of the requests one isolate refused with 429 for a connector in one window. */
 export interface RateLimitedWindow {

@@ -1,22 +1,8 @@
-import { newId } from "../core/ids";
+import type { Connector, RateLimit } from "../model/connector";
+import { newId } from "../model/ids";
 import { insertStreamIfMissing } from "./streams";
 
-/** A rate limit: at most `requests` per `period_seconds`. */
-export interface RateLimit {
-	requests: number;
-	period_seconds: number;
-}
-
-/** A connector as the API shows it. */
-export interface Connector {
-	id: string;
-	name: string;
-	stream: string;
-	item_key: string | null;
-	rate_limit: RateLimit | null;
-	created_at: string;
-	updated_at: string;
-}
+export type { Connector, RateLimit } from "../model/connector";
 
 /** A connector row as D1 stores it. */
 export interface ConnectorRow {

@@ -1,5 +1,5 @@
-import { logError } from "../core/log";
-import { IngestMessage } from "../queue/messages";
+import { logError } from "../model/log";
+import { IngestMessage } from "../model/operation";
 
 /** A dead-lettered request as the admin API lists it. */
 export interface DeadLetter {

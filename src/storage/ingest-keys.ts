@@ -1,4 +1,4 @@
-import { newId } from "../core/ids";
+import { newId } from "../model/ids";
 import { type ConnectorRow, type Connector, toConnector } from "./connectors";
 
 /** An ingest key as the API lists it: never the key itself. */

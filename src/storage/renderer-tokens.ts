@@ -1,4 +1,4 @@
-import { newId } from "../core/ids";
+import { newId } from "../model/ids";
 
 /** A renderer token as the API lists it: never the token itself. */
 export interface RendererTokenInfo {

@@ -1,4 +1,4 @@
-import type { ParsedItem } from "../ingest/payload";
+import type { ParsedItem } from "../model/payload";
 import { Changelog } from "./changelog";
 import type { StreamItem } from "./item-reader";
 import { type WriteStamp, isOlder } from "./stamps";

@@ -1,23 +1,11 @@
-import type { JsonObject } from "../ingest/payload";
+import type { JsonObject } from "../model/payload";
+import type { StreamItem, StreamSummary } from "../model/stream-item";
 import { Changelog } from "./changelog";
 import type { ItemText } from "./frames";
 
 export type { ItemText } from "./frames";
 
-/** An item as renderers and the snapshot see it. */
-export interface StreamItem {
-	key: string;
-	value: JsonObject;
-	seq: number;
-	updated_at: string;
-}
-
-/** A stream's counters, for the admin API. */
-export interface StreamSummary {
-	item_count: number;
-	seq: number;
-	last_write_at: string | null;
-}
+export type { StreamItem, StreamSummary } from "../model/stream-item";
 
 /** Reads one of the stream's counters. */
 export function readMeta(sql: SqlStorage, name: "seq" | "item_count"): number {

@@ -1,4 +1,4 @@
-import type { LogRecord } from "../storage/connector-logs";
+import type { LogRecord } from "../model/log-record";
 import { jsonChunks } from "./work-budget";
 
 /** The most entries one D1 write carries. */

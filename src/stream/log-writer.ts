@@ -1,7 +1,7 @@
-import { logError } from "../core/log";
-import { config } from "../core/config";
-import { forgetFailedKeys } from "../ingest/idempotency";
-import { type BucketState, type RateLimit, takeTokens } from "../rate-limit/token-bucket";
+import { logError } from "../model/log";
+import { config } from "../model/config";
+import { forgetFailedKeys } from "../storage/idempotency-keys";
+import { type BucketState, type RateLimit, takeTokens } from "../model/token-bucket";
 import { recordOutcomes } from "../storage/connector-logs";
 import type { LogOutbox } from "./log-outbox";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { log } from "../core/log";
+import { log } from "../model/log";
 import type { AppliedChanges } from "./item-batch";
 import type { StreamRead } from "./item-reader";
 import { ClientFrame, changesFrames, errorFrame, snapshotFrames } from "./frames";

@@ -1,7 +1,6 @@
-import { logError } from "../core/log";
-import { ApiError } from "../http/errors";
-import { parsePayload } from "../ingest/payload";
-import type { RequestEnvelope } from "../queue/messages";
+import { logError } from "../model/log";
+import { parsePayload } from "../model/payload";
+import type { RequestEnvelope } from "../model/operation";
 import type { ItemBatch } from "./item-batch";
 import type { Outcome, RequestLedger, RequestOutcome } from "./request-ledger";
 
@@ -39,7 +38,7 @@ function applyRequest(ledger: RequestLedger, batch: ItemBatch, envelope: Request
 	try {
 		items = parsePayload(text, envelope.format, envelope.item_key, envelope.mode);
 	} catch (error) {
-		const message = error instanceof ApiError ? error.message : "The body could not be parsed.";
+		const message = error instanceof Error ? error.message : "The body could not be parsed.";
 		return { request_id: id, status: "failed", error: `Invalid queued payload: ${message}` };
 	}
 	if (items.length !== envelope.items_received) {

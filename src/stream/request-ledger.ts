@@ -1,4 +1,4 @@
-import type { IngestMessage, RequestEnvelope } from "../queue/messages";
+import type { IngestMessage, RequestEnvelope } from "../model/operation";
 import { jsonChunks } from "./work-budget";
 
 /** How a request ended in the stream. */

@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import { config } from "../core/config";
-import { newRequestId } from "../core/ids";
-import type { IngestMessage, RequestEnvelope } from "../queue/messages";
-import { logRecord } from "../queue/outcomes";
+import { config } from "../model/config";
+import { newRequestId } from "../model/ids";
+import type { IngestMessage, RequestEnvelope } from "../model/operation";
+import { logRecord } from "../model/log-record";
 import { Changelog } from "./changelog";
 import { ItemBatch } from "./item-batch";
 import { ItemReader, type ReadRequest, type StreamItem, type StreamSummary } from "./item-reader";
@@ -15,7 +15,7 @@ import { type ClaimResult, DEDUPE_WINDOW_MS, type Outcome, type RequestOutcome, 
 import { migrate } from "./sql-schema";
 import { DAY_MS, nextTombstoneExpiry, pruneTombstones } from "./tombstones";
 import { WorkBudget } from "./work-budget";
-import type { LogRecord } from "../storage/connector-logs";
+import type { LogRecord } from "../model/log-record";
 import { z } from "zod";
 
 /** What a replay did to one request: applied again (its new outcome), or why not. */

@@ -1,9 +1,9 @@
 // The API's shapes as the dashboard reads them: inferred from the zod schemas the Worker validates and documents with.
 import type { z } from "zod";
-import type * as Api from "../admin/schemas";
+import type * as Api from "../edge/admin/schemas";
 
 export type { StreamItem } from "../client/frames";
-export { LOG_STATUSES, type LogStatus } from "../storage/log-status";
+export { LOG_STATUSES, type LogStatus } from "../model/log-status";
 
 export type RateLimit = z.infer<typeof Api.RateLimit>;
 export type Connector = z.infer<typeof Api.Connector>;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../../src/auth/secrets";
+import { sha256Hex } from "../../src/services/auth/secrets";
 import { admin, call, connectorWithKey, data, eventually, failure, freshStream, ingest, logs } from "../helpers";
 
 interface Connector {

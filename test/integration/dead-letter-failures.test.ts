@@ -2,10 +2,10 @@ import { createExecutionContext, createMessageBatch, getQueueResult, type Messag
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { idempotencyCacheKey } from "../../src/ingest/idempotency";
-import { DEAD_LETTER_MAX_RETRIES, deadLetterRetryDelaySeconds } from "../../src/queue/dead-letter-retry";
-import type { IngestMessage } from "../../src/queue/messages";
-import type { StreamObject } from "../../src/streams/stream-object";
+import { idempotencyCacheKey } from "../../src/storage/idempotency-keys";
+import { DEAD_LETTER_MAX_RETRIES, deadLetterRetryDelaySeconds } from "../../src/services/queue/dead-letter-retry";
+import type { IngestMessage } from "../../src/model/operation";
+import type { StreamObject } from "../../src/stream/stream-object";
 import { admin, connectorWithKey, data, logs, snapshot } from "../helpers";
 import { queuedRequest } from "../queued-request";
 

@@ -8,12 +8,12 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { newRequestId } from "../../src/core/ids";
+import { newRequestId } from "../../src/model/ids";
 import { queuedRequest } from "../queued-request";
 import worker from "../../src/index";
-import type { IngestMessage } from "../../src/queue/messages";
-import type { StreamObject } from "../../src/streams/stream-object";
-import { streamStub } from "../../src/streams/stub";
+import type { IngestMessage } from "../../src/model/operation";
+import type { StreamObject } from "../../src/stream/stream-object";
+import { streamStub } from "../../src/stream/stub";
 import { admin, connectorWithKey, data, failure, flushedLogs, logs, snapshot } from "../helpers";
 
 interface Replayed {

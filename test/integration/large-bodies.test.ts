@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BODY_BYTES } from "../../src/ingest/body-reader";
-import { splitText } from "../../src/ingest/chunking";
+import { MAX_BODY_BYTES } from "../../src/edge/ingest/body-reader";
+import { splitText } from "../../src/edge/ingest/chunking";
 import { connectorWithKey, data, eventually, ingest, logs, snapshot } from "../helpers";
 
 describe("a full 1 MB body", () => {

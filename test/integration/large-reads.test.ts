@@ -1,10 +1,10 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { snapshotFrames } from "../../src/streams/frames";
-import { ItemReader } from "../../src/streams/item-reader";
-import type { StreamObject } from "../../src/streams/stream-object";
-import { streamStub } from "../../src/streams/stub";
+import { snapshotFrames } from "../../src/stream/frames";
+import { ItemReader } from "../../src/stream/item-reader";
+import type { StreamObject } from "../../src/stream/stream-object";
+import { streamStub } from "../../src/stream/stub";
 import { ADMIN_TOKEN, call, connectorWithKey, data, eventually, ingest, snapshot } from "../helpers";
 import { connect, rendererToken } from "../renderer-client";
 

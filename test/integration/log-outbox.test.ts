@@ -2,9 +2,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { LogRecord } from "../../src/storage/connector-logs";
-import { LogOutbox } from "../../src/streams/log-outbox";
-import type { StreamObject } from "../../src/streams/stream-object";
-import { streamStub } from "../../src/streams/stub";
+import { LogOutbox } from "../../src/stream/log-outbox";
+import type { StreamObject } from "../../src/stream/stream-object";
+import { streamStub } from "../../src/stream/stub";
 import { freshStream } from "../helpers";
 
 const entry = (n: number, error: string | null = null): LogRecord => ({

@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
-import { ERROR_CODES } from "../../src/http/errors";
+import { ERROR_CODES } from "../../src/model/errors";
 import { call } from "../helpers";
 
 interface Response3 {

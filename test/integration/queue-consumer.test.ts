@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { queuedRequest } from "../queued-request";
 import worker from "../../src/index";
-import type { IngestMessage } from "../../src/queue/messages";
+import type { IngestMessage } from "../../src/model/operation";
 import { connectorWithKey, eventually, flushedLogs, logs, snapshot } from "../helpers";
 
 let ids = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_BODY_BYTES } from "../../src/ingest/body-reader";
+import { MAX_BODY_BYTES } from "../../src/edge/ingest/body-reader";
 import { connectorWithKey, data, eventually, ingest, logs, snapshot } from "../helpers";
 
 /** Keyed items whose `text` repeats `sample`, as many as fit in the 1 MB body limit. */

@@ -1,8 +1,8 @@
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { RateLimiter } from "../../src/rate-limit/rate-limiter";
-import type { BucketState } from "../../src/rate-limit/token-bucket";
+import type { RateLimiter } from "../../src/services/rate-limit/rate-limiter";
+import type { BucketState } from "../../src/model/token-bucket";
 import { eventually } from "../helpers";
 
 const limit = { requests: 5, period_seconds: 3600 };

@@ -1,10 +1,10 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { TICKET_TTL_MS, issueTicket } from "../../src/auth/tickets";
-import { CLOSE } from "../../src/streams/renderers";
-import type { StreamObject } from "../../src/streams/stream-object";
-import { streamStub } from "../../src/streams/stub";
+import { TICKET_TTL_MS, issueTicket } from "../../src/services/auth/tickets";
+import { CLOSE } from "../../src/stream/renderers";
+import type { StreamObject } from "../../src/stream/stream-object";
+import { streamStub } from "../../src/stream/stub";
 import { ADMIN_TOKEN, admin, connectorWithKey, data, eventually, ingest, snapshot } from "../helpers";
 import { Renderer, connect, rendererToken } from "../renderer-client";
 

@@ -2,9 +2,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { queuedRequest } from "../queued-request";
-import { ItemBatch } from "../../src/streams/item-batch";
-import type { StreamObject } from "../../src/streams/stream-object";
-import { streamStub } from "../../src/streams/stub";
+import { ItemBatch } from "../../src/stream/item-batch";
+import type { StreamObject } from "../../src/stream/stream-object";
+import { streamStub } from "../../src/stream/stub";
 import { connectorWithKey, freshStream } from "../helpers";
 
 type Row = { key: string | null; value: Record<string, unknown> };

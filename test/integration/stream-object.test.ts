@@ -2,11 +2,11 @@ import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } fro
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { queuedRequest } from "../queued-request";
-import { logRecord } from "../../src/queue/outcomes";
+import { logRecord } from "../../src/model/log-record";
 import { type LogStatus, recordOutcomes } from "../../src/storage/connector-logs";
-import { ItemBatch } from "../../src/streams/item-batch";
-import type { StreamObject } from "../../src/streams/stream-object";
-import { streamStub } from "../../src/streams/stub";
+import { ItemBatch } from "../../src/stream/item-batch";
+import type { StreamObject } from "../../src/stream/stream-object";
+import { streamStub } from "../../src/stream/stub";
 import { connectorWithKey, data, eventually, freshStream, ingest, logs, snapshot } from "../helpers";
 
 /** A byte cap no test stream reaches. */

@@ -2,9 +2,9 @@ import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } fro
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { queuedRequest } from "../queued-request";
-import { newRequestId } from "../../src/core/ids";
-import type { StreamObject } from "../../src/streams/stream-object";
-import { streamStub } from "../../src/streams/stub";
+import { newRequestId } from "../../src/model/ids";
+import type { StreamObject } from "../../src/stream/stream-object";
+import { streamStub } from "../../src/stream/stub";
 import { connectorWithKey, snapshot } from "../helpers";
 
 type Mode = "upsert" | "delete" | "replace";

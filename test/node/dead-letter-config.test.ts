@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DEAD_LETTER_MAX_RETRIES } from "../../src/queue/dead-letter-retry.ts";
+import { DEAD_LETTER_MAX_RETRIES } from "../../src/services/queue/dead-letter-retry.ts";
 
 const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { enqueue, toMessages } from "../../src/ingest/enqueue.ts";
-import type { IngestMessage } from "../../src/queue/messages.ts";
+import { enqueue, toMessages } from "../../src/edge/ingest/enqueue.ts";
+import type { IngestMessage } from "../../src/model/operation.ts";
 
 // Queues' limits, counted on each message as serialised. With contentType "json" (the default from
 // compatibility date 2024-03-18) workerd sends JSON.stringify(body) in UTF-8, and that is what counts.

@@ -140,7 +140,7 @@ describe("injected faults", () => {
 			[
 				"### Injected faults",
 				"",
-				`Run ${new Date().toISOString().slice(0, 10)} by \`npm run test:reliability\` (test/reliability/faults.test.ts), on a server with \`FAULT_INJECTION=1\` and retries capped at 1 s.`,
+				`Run ${new Date().toISOString().slice(0, 10)} by \`npm run test:reliability\` (test/reliability/faults.test.ts), on the test Worker (test/fixtures/test-worker.ts) with retries capped at 1 s.`,
 				"Each row is a fresh stream: faults armed, then the requests sent at once (a third with an Idempotency-Key, one of them twice). Lost: accepted items missing from the stream; doubled: items applied more than once (the stream's seq counts every write).",
 				"",
 				table(["fault", "strikes", "requests", "items", "lost", "doubled", "s until all applied"], outcomes),

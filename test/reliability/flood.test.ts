@@ -5,7 +5,7 @@ import { eventually } from "../shared/eventually.ts";
 import { valueDifferences } from "./reconcile.ts";
 import { type LogEntry, ServerApi, peakSampler, workerdRssMb } from "./server-api.ts";
 
-// The documented body limit (src/ingest/body-reader.ts): every flood request stays inside it.
+// The documented body limit (src/edge/ingest/body-reader.ts): every flood request stays inside it.
 const MAX_BODY_BYTES = 1_048_576;
 const REQUESTS = 100;
 const FINAL = new Set(["processed", "failed", "rejected", "duplicate"]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bearerToken } from "../../src/auth/bearer";
+import { bearerToken } from "../../src/services/auth/bearer";
 
 describe("bearerToken", () => {
 	it("returns the token of a Bearer header", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../src/http/errors";
-import { MAX_BODY_BYTES, readLimitedBody } from "../../src/ingest/body-reader";
+import { ApiError } from "../../src/model/errors";
+import { MAX_BODY_BYTES, readLimitedBody } from "../../src/edge/ingest/body-reader";
 
 /** A body that hands out `chunks` one read at a time, and counts the reads it was asked for. */
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> & { pulls: number } {

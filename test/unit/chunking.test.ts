@@ -7,7 +7,7 @@ import {
 	groupForSendBatch,
 	jsonStringBytes,
 	splitText,
-} from "../../src/ingest/chunking";
+} from "../../src/edge/ingest/chunking";
 
 /** What JSON.stringify makes of the text inside its quotes, in UTF-8 bytes: the reference jsonStringBytes must match. */
 const asJson = (text: string) => new TextEncoder().encode(JSON.stringify(text)).byteLength - 2;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { config } from "../../src/core/config";
+import { config } from "../../src/model/config";
 
 const DEFAULTS = {
 	AUTH_CACHE_TTL_SECONDS: 30,

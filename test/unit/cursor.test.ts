@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeCursor, encodeCursor } from "../../src/admin/cursor";
-import { ApiError } from "../../src/http/errors";
+import { decodeCursor, encodeCursor } from "../../src/edge/admin/cursor";
+import { ApiError } from "../../src/model/errors";
 
 const base64url = (text: string) => btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 

@@ -5,8 +5,8 @@ import {
 	deadLetterRetryWindowSeconds,
 	resendContentType,
 	sendsAnew,
-} from "../../src/queue/dead-letter-retry";
-import type { IngestMessage } from "../../src/queue/messages";
+} from "../../src/services/queue/dead-letter-retry";
+import type { IngestMessage } from "../../src/model/operation";
 import { deadLetterChunks } from "../../src/storage/dead-letters";
 
 const message = (body: string, part = 0): IngestMessage => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ClientFrame, type ItemText, changesFrames, errorFrame, snapshotFrames } from "../../src/streams/frames";
+import { ClientFrame, type ItemText, changesFrames, errorFrame, snapshotFrames } from "../../src/stream/frames";
 
 const item = (seq: number, pad = 0) => ({ text: JSON.stringify({ key: `k${seq}`, value: { pad: "x".repeat(pad) }, seq }), seq });
 

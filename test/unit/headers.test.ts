@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../src/http/errors";
-import { parseIngestHeaders } from "../../src/ingest/headers";
+import { ApiError } from "../../src/model/errors";
+import { parseIngestHeaders } from "../../src/edge/ingest/headers";
 
 const parse = (init: Record<string, string>) => parseIngestHeaders(new Headers(init));
 

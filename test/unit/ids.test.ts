@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { newId, newRequestId } from "../../src/core/ids";
+import { newId, newRequestId } from "../../src/model/ids";
 
 const CROCKFORD = /^[0-9a-hjkmnp-tv-z]+$/;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ItemProblem, MAX_LISTED_PROBLEMS, boundProblems, count, itemProblemsError } from "../../src/ingest/item-problems";
+import { type ItemProblem, MAX_LISTED_PROBLEMS, boundProblems, count, itemProblemsError } from "../../src/model/item-problems";
 
 const problem = (index: number, field = "id", message = `bad ${index}`): ItemProblem => ({ index, path: [index, field], message });
 const many = (n: number) => Array.from({ length: n }, (_, index) => problem(index));

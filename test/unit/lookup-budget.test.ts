@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_BUDGET, LookupBudget } from "../../src/auth/lookup-budget";
+import { DEFAULT_BUDGET, LookupBudget } from "../../src/services/auth/lookup-budget";
 import { FakeClock, settle } from "./fake-clock";
 
 type Grant = { hash: string };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { groupBy, retryDelaySeconds } from "../../src/queue/outcomes";
+import { groupBy, retryDelaySeconds } from "../../src/services/queue/outcomes";
 
 describe("retryDelaySeconds", () => {
 	it("doubles from 2 s and stops at 5 minutes", () => {

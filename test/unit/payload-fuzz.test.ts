@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../src/http/errors";
-import { MAX_DEPTH, MAX_ITEM_KEY_LENGTH, type PayloadFormat, decodeUtf8, parseDocument, parsePayload, validateItems } from "../../src/ingest/payload";
+import { ApiError } from "../../src/model/errors";
+import { MAX_DEPTH, MAX_ITEM_KEY_LENGTH, type PayloadFormat, decodeUtf8, parseDocument, parsePayload, validateItems } from "../../src/model/payload";
 
 const RUNS = { numRuns: 300 };
 const formats = fc.constantFrom<PayloadFormat>("json", "ndjson");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../src/http/errors";
+import { ApiError } from "../../src/model/errors";
 import {
 	MAX_DEPTH,
 	MAX_ITEM_KEY_LENGTH,
@@ -11,7 +11,7 @@ import {
 	parsePayload,
 	resolveItemKey,
 	validateItems,
-} from "../../src/ingest/payload";
+} from "../../src/model/payload";
 
 /** Runs `fn`, expecting it to throw a 400 INVALID_PAYLOAD; returns the error for further checks. */
 function invalid(fn: () => unknown): ApiError {

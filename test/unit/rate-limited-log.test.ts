@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RateLimitedLog } from "../../src/ingest/rate-limited-log";
+import { RateLimitedLog } from "../../src/edge/ingest/rate-limited-log";
 import type { RateLimitedWindow } from "../../src/storage/connector-logs";
 import { FakeClock, settle } from "./fake-clock";
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { ItemText } from "../../src/streams/frames";
-import type { StreamRead } from "../../src/streams/item-reader";
-import { readMembersStream, writeReadMembers } from "../../src/streams/read-body";
-import { RESYNC_INTERVAL_MS, resyncAllowed } from "../../src/streams/renderers";
+import type { ItemText } from "../../src/stream/frames";
+import type { StreamRead } from "../../src/stream/item-reader";
+import { readMembersStream, writeReadMembers } from "../../src/stream/read-body";
+import { RESYNC_INTERVAL_MS, resyncAllowed } from "../../src/stream/renderers";
 
 const text = (seq: number) => JSON.stringify({ key: `k${seq}`, value: { pad: "x".repeat(200) }, seq, updated_at: "2026-01-01T00:00:00.000Z" });
 

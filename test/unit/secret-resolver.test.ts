@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../../src/auth/secrets";
-import { DEFAULT_BUDGET, LookupBudget } from "../../src/auth/lookup-budget";
-import { secretResolver } from "../../src/auth/secret-resolver";
-import { ApiError } from "../../src/http/errors";
+import { sha256Hex } from "../../src/services/auth/secrets";
+import { DEFAULT_BUDGET, LookupBudget } from "../../src/services/auth/lookup-budget";
+import { secretResolver } from "../../src/services/auth/secret-resolver";
+import { ApiError } from "../../src/model/errors";
 import { FakeClock } from "./fake-clock";
 
 const env = { DB: {}, AUTH_CACHE_TTL_SECONDS: "30" } as unknown as Env;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SECRET_PREFIX, digestsEqual, displayPrefix, generateSecret, secretsEqual, sha256Hex } from "../../src/auth/secrets";
+import { SECRET_PREFIX, digestsEqual, displayPrefix, generateSecret, secretsEqual, sha256Hex } from "../../src/services/auth/secrets";
 
 describe("generateSecret", () => {
 	it("is the prefix followed by 43 base64url characters", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TICKET_TTL_MS, issueTicket, verifyTicket } from "../../src/auth/tickets";
+import { TICKET_TTL_MS, issueTicket, verifyTicket } from "../../src/services/auth/tickets";
 
 describe("tickets", () => {
 	it("open the stream they were issued for, until they expire", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type BucketState, type RateLimit, rateLimitHeaders, takeTokens } from "../../src/rate-limit/token-bucket";
+import { type BucketState, type RateLimit, rateLimitHeaders, takeTokens } from "../../src/model/token-bucket";
 
 const THREE_PER_MINUTE: RateLimit = { requests: 3, period_seconds: 60 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { LEASE_TTL_MS, TokenLease } from "../../src/rate-limit/lease";
-import { type BucketState, type RateLimit, type TokenRequest, takeTokens } from "../../src/rate-limit/token-bucket";
+import { LEASE_TTL_MS, TokenLease } from "../../src/services/rate-limit/lease";
+import { type BucketState, type RateLimit, type TokenRequest, takeTokens } from "../../src/model/token-bucket";
 
 /** One connector's bucket, as its RateLimiter object holds it, and a clock shared with the isolates. */
 function world() {

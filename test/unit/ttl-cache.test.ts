@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TtlCache } from "../../src/auth/ttl-cache";
+import { TtlCache } from "../../src/services/auth/ttl-cache";
 
 /** A cache on a clock the test moves by hand. */
 function cacheWithClock<V>(maxEntries = 100) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WorkBudget, jsonChunks } from "../../src/streams/work-budget";
+import { WorkBudget, jsonChunks } from "../../src/stream/work-budget";
 
 describe("WorkBudget", () => {
 	it("takes work up to its limits, and any work when empty so that each transaction makes progress", () => {

@@ -1,13 +1,13 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { ingestKeys } from "../auth/ingest-auth";
+import { ingestKeys } from "../../services/auth/ingest-auth";
 import type { AppEnv } from "../http/context";
 import { envelope, errorResponses, jsonResponse, ok } from "../http/envelope";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../../model/errors";
 import { validationHook } from "../http/validation";
-import { createConnector, getConnector, listConnectors, updateConnector } from "../storage/connectors";
-import { connectorStats, noActivity } from "../storage/connector-stats";
-import { deleteConnectors } from "../storage/connector-removal";
-import { listIngestKeys } from "../storage/ingest-keys";
+import { createConnector, getConnector, listConnectors, updateConnector } from "../../storage/connectors";
+import { connectorStats, noActivity } from "../../storage/connector-stats";
+import { deleteConnectors } from "../../storage/connector-removal";
+import { listIngestKeys } from "../../storage/ingest-keys";
 import {
 	Connector,
 	ConnectorListEntry,

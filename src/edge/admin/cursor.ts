@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { invalidPayload } from "../http/errors";
+import { invalidPayload } from "../../model/errors";
 
 const Position = z.tuple([z.string().max(64), z.string().max(64)]);
 

@@ -2,11 +2,11 @@ import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../http/context";
 import { envelope, errorResponses, jsonResponse, ok } from "../http/envelope";
 import { validationHook } from "../http/validation";
-import { groupBy } from "../queue/outcomes";
-import { recordReplays } from "../storage/connector-logs";
-import { failedRequestIds, listDeadLetters, loadDeadLetters, markReplayed, replayTargets } from "../storage/dead-letters";
-import type { ReplayResult } from "../streams/stream-object";
-import { streamStub } from "../streams/stub";
+import { groupBy } from "../../services/queue/outcomes";
+import { recordReplays } from "../../storage/connector-logs";
+import { failedRequestIds, listDeadLetters, loadDeadLetters, markReplayed, replayTargets } from "../../storage/dead-letters";
+import type { ReplayResult } from "../../stream/stream-object";
+import { streamStub } from "../../stream/stub";
 
 export const deadLetters = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 

@@ -1,5 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { requireAdmin } from "../auth/admin-auth";
+import { requireAdmin } from "../../services/auth/admin-auth";
 import type { AppEnv } from "../http/context";
 import { validationHook } from "../http/validation";
 import { connectors } from "./connectors";

@@ -1,12 +1,12 @@
 import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
-import { ingestKeys } from "../auth/ingest-auth";
-import { SECRET_PREFIX, displayPrefix, generateSecret, sha256Hex } from "../auth/secrets";
+import { ingestKeys } from "../../services/auth/ingest-auth";
+import { SECRET_PREFIX, displayPrefix, generateSecret, sha256Hex } from "../../services/auth/secrets";
 import type { AppEnv } from "../http/context";
 import { envelope, errorResponses, jsonResponse, ok } from "../http/envelope";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../../model/errors";
 import { validationHook } from "../http/validation";
-import { getConnector } from "../storage/connectors";
-import { insertIngestKey, revokeIngestKey } from "../storage/ingest-keys";
+import { getConnector } from "../../storage/connectors";
+import { insertIngestKey, revokeIngestKey } from "../../storage/ingest-keys";
 import { connectorNotFound } from "./connectors";
 import { ConnectorParams, CreatedIngestKey, IngestKeyInfo, KeyParams } from "./schemas";
 

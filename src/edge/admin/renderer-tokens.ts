@@ -1,14 +1,14 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { rendererTokens } from "../auth/renderer-auth";
-import { SECRET_PREFIX, displayPrefix, generateSecret, sha256Hex } from "../auth/secrets";
-import { issueTicket } from "../auth/tickets";
+import { rendererTokens } from "../../services/auth/renderer-auth";
+import { SECRET_PREFIX, displayPrefix, generateSecret, sha256Hex } from "../../services/auth/secrets";
+import { issueTicket } from "../../services/auth/tickets";
 import type { AppEnv } from "../http/context";
 import { envelope, errorResponses, jsonResponse, ok } from "../http/envelope";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../../model/errors";
 import { validationHook } from "../http/validation";
-import { requireStream } from "../streams/existence";
-import { insertRendererToken, listRendererTokens, revokeRendererToken } from "../storage/renderer-tokens";
-import { streamStub } from "../streams/stub";
+import { requireStream } from "../stream-routes/existence";
+import { insertRendererToken, listRendererTokens, revokeRendererToken } from "../../storage/renderer-tokens";
+import { streamStub } from "../../stream/stub";
 import { CreatedRendererToken, RendererTokenInfo, StreamParams, Ticket, TokenParams } from "./schemas";
 
 export const rendererTokenRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

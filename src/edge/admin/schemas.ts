@@ -1,14 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { LOG_OPERATIONS, LOG_STATUSES } from "../storage/log-status";
-import { StreamName } from "../streams/names";
+import { Connector, RateLimit } from "../../model/connector";
+import { LogEntry } from "../../model/log-record";
+import { StreamSummary } from "../../model/stream-item";
+import { LOG_STATUSES } from "../../model/log-status";
 
-export const RateLimit = z
-	.object({
-		requests: z.number().int().min(1).max(1_000_000).openapi({ example: 600 }),
-		period_seconds: z.number().int().min(1).max(86_400).openapi({ example: 60 }),
-	})
-	.strict()
-	.openapi("RateLimit", { description: "At most `requests` per `period_seconds` (a token bucket)." });
+export { Connector, LogEntry, RateLimit };
+import { StreamName } from "../../model/stream-name";
 
 const ItemKey = z
 	.string()
@@ -16,18 +13,6 @@ const ItemKey = z
 	.openapi({ example: "region" });
 
 const Name = z.string().trim().min(1, "name must not be empty.").max(200).openapi({ example: "Sales CRM" });
-
-export const Connector = z
-	.object({
-		id: z.string().openapi({ example: "con_01jd2k3m4n5p6q7r8s9t0v" }),
-		name: z.string(),
-		stream: StreamName,
-		item_key: z.string().nullable(),
-		rate_limit: RateLimit.nullable(),
-		created_at: z.string().openapi({ format: "date-time" }),
-		updated_at: z.string().openapi({ format: "date-time" }),
-	})
-	.openapi("Connector");
 
 export const CreateConnector = z
 	.object({
@@ -93,27 +78,6 @@ export const ConnectorListEntry = Connector.extend({
 
 export const ConnectorWithKeys = Connector.extend({ keys: z.array(IngestKeyInfo) }).openapi("ConnectorWithKeys");
 
-export const LogEntry = z
-	.object({
-		request_id: z.string(),
-		received_at: z.string().openapi({ format: "date-time" }),
-		items_received: z.number().int(),
-		status: z.enum(LOG_STATUSES),
-		error: z.string().nullable(),
-		idempotency_key: z.string().nullable(),
-		http_status: z.number().int().nullable().openapi({ description: "The HTTP status the request was answered with, when known at the edge." }),
-		operation: z.enum(LOG_OPERATIONS).openapi({ description: "What the request's items did: its X-Ingest-Mode (upsert, delete or replace)." }),
-		count: z.number().int().min(1).openapi({
-			description:
-				"How many requests the entry stands for: 1, except for rate-limited (429) requests, which are logged aggregated: one entry per connector, per isolate and per 10 s window, counting every request refused in it.",
-		}),
-		window_ends_at: z.string().nullable().openapi({
-			format: "date-time",
-			description: "The end of an aggregated rate-limited window (its `received_at` is the first refused request's); null otherwise.",
-		}),
-	})
-	.openapi("LogEntry");
-
 export const LogQuery = z.object({
 	status: z.enum(LOG_STATUSES).optional(),
 	limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ example: 50 }),
@@ -176,14 +140,7 @@ export const StreamInfo = z
 	})
 	.openapi("Stream");
 
-export const StreamDetail = StreamInfo.extend({
-	item_count: z.number().int().min(0),
-	seq: z.number().int().min(0).openapi({ description: "The stream's current seq; a stream deleted and created again continues above it." }),
-	last_write_at: z
-		.string()
-		.nullable()
-		.openapi({ format: "date-time", description: "When an item was last written, deleted or cleared; null before the first write." }),
-}).openapi("StreamDetail");
+export const StreamDetail = StreamInfo.extend(StreamSummary.shape).openapi("StreamDetail");
 
 export const ItemParams = StreamParams.extend({
 	key: z

@@ -2,8 +2,8 @@ import { OpenAPIHono, createRoute } from "@hono/zod-openapi";
 import type { AppEnv } from "../http/context";
 import { envelope, errorResponses, jsonResponse, ok } from "../http/envelope";
 import { validationHook } from "../http/validation";
-import { requireStream } from "../streams/existence";
-import { streamStub } from "../streams/stub";
+import { requireStream } from "../stream-routes/existence";
+import { streamStub } from "../../stream/stub";
 import { ItemDeleted, ItemParams, StreamCleared, StreamParams } from "./schemas";
 
 /** An admin's deletes and clears: applied by the stream before the answer, stamped like writes. */

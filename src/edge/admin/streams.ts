@@ -1,16 +1,16 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import { ingestKeys } from "../auth/ingest-auth";
-import { rendererTokens } from "../auth/renderer-auth";
+import { ingestKeys } from "../../services/auth/ingest-auth";
+import { rendererTokens } from "../../services/auth/renderer-auth";
 import type { AppEnv } from "../http/context";
 import { envelope, errorResponses, jsonResponse, ok } from "../http/envelope";
-import { ApiError } from "../http/errors";
+import { ApiError } from "../../model/errors";
 import { validationHook } from "../http/validation";
-import { deleteConnectors } from "../storage/connector-removal";
-import { listConnectorsOf } from "../storage/connectors";
-import { deleteRendererTokensOf } from "../storage/renderer-tokens";
-import { type StreamRecord, deleteStreamRow, getStream, listStreams } from "../storage/streams";
-import { streamNotFound } from "../streams/existence";
-import { streamStub } from "../streams/stub";
+import { deleteConnectors } from "../../storage/connector-removal";
+import { listConnectorsOf } from "../../storage/connectors";
+import { deleteRendererTokensOf } from "../../storage/renderer-tokens";
+import { type StreamRecord, deleteStreamRow, getStream, listStreams } from "../../storage/streams";
+import { streamNotFound } from "../stream-routes/existence";
+import { streamStub } from "../../stream/stub";
 import { DeleteStreamQuery, StreamDeleted, StreamDetail, StreamInfo, StreamParams } from "./schemas";
 
 export const streamRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

@@ -1,5 +1,5 @@
 // The package does not export its browser bundle, so it is reached by path; wrangler.toml imports it as text.
-import scalarBundle from "../../node_modules/@scalar/api-reference/dist/browser/standalone.js";
+import scalarBundle from "../../../node_modules/@scalar/api-reference/dist/browser/standalone.js";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Handler } from "hono";
 import { Hono } from "hono";

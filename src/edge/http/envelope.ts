@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ERROR_CODES } from "./errors";
+import { ERROR_CODES } from "../../model/errors";
 
 /** The success envelope, `{"success": true, "data": …}`. */
 export function ok<T>(data: T): { success: true; data: T } {

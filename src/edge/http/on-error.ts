@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { newRequestId } from "../core/ids";
-import { logError } from "../core/log";
+import { newRequestId } from "../../model/ids";
+import { logError } from "../../model/log";
 import type { AppEnv } from "./context";
-import { ApiError, type ErrorCode } from "./errors";
+import { ApiError, type ErrorCode } from "../../model/errors";
 
 const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
 	400: "INVALID_PAYLOAD",

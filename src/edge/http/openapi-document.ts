@@ -1,4 +1,4 @@
-import packageJson from "../../package.json";
+import packageJson from "../../../package.json";
 import type { Router } from "./context";
 
 /** The OpenAPI 3.1 document as @hono/zod-openapi builds it. */

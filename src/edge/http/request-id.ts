@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { newRequestId } from "../core/ids";
+import { newRequestId } from "../../model/ids";
 import type { AppEnv } from "./context";
 
 /** Gives every request an id and a receive stamp, and every response `X-Request-Id`. */

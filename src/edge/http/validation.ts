@@ -1,7 +1,7 @@
 import type { Hook } from "@hono/zod-openapi";
 import type { z } from "zod";
 import type { AppEnv } from "./context";
-import { type ErrorDetail, invalidPayload } from "./errors";
+import { type ErrorDetail, invalidPayload } from "../../model/errors";
 
 /** Turns zod issues into the envelope's `details`. */
 export function zodDetails(error: z.ZodError): ErrorDetail[] {

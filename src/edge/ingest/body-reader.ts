@@ -1,4 +1,4 @@
-import { ApiError, invalidPayload } from "../http/errors";
+import { ApiError, invalidPayload } from "../../model/errors";
 
 /** The largest body accepted: 1 MB of decoded bytes. */
 export const MAX_BODY_BYTES = 1_048_576;

@@ -1,8 +1,8 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { envelope, errorResponses } from "../http/envelope";
-import { StreamName } from "../streams/names";
+import { StreamName } from "../../model/stream-name";
 import { IngestHeaders } from "./headers";
-import { MAX_ITEMS } from "./payload";
+import { MAX_ITEMS } from "../../model/payload";
 
 const Item = z.record(z.string(), z.unknown()).openapi("IngestItem", {
 	example: { region: "North", revenue: 1200 },

@@ -1,4 +1,4 @@
-import type { IngestMessage, RequestEnvelope } from "../queue/messages";
+import type { IngestMessage, RequestEnvelope } from "../../model/operation";
 import { type TextPiece, groupForSendBatch, splitText } from "./chunking";
 
 /**

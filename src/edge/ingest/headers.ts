@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { type ErrorDetail, invalidPayload } from "../http/errors";
-import { IngestMode, type PayloadFormat } from "./payload";
+import { type ErrorDetail, invalidPayload } from "../../model/errors";
+import { IngestMode, type PayloadFormat } from "../../model/payload";
 
 const MEDIA_TYPES: Record<string, PayloadFormat> = {
 	"application/json": "json",

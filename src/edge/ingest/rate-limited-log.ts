@@ -1,6 +1,6 @@
-import { logError } from "../core/log";
-import type { RateLimit } from "../rate-limit/token-bucket";
-import type { RateLimitedWindow } from "../storage/connector-logs";
+import { logError } from "../../model/log";
+import type { RateLimit } from "../../model/token-bucket";
+import type { RateLimitedWindow } from "../../storage/connector-logs";
 
 /** Rate-limited requests are logged per connector in aligned windows of this length. */
 export const RATE_LIMITED_WINDOW_MS = 10_000;

@@ -1,11 +1,11 @@
-import { isAdmin } from "../auth/admin-auth";
-import { bearerToken } from "../auth/bearer";
-import { rendererTokens } from "../auth/renderer-auth";
-import { SECRET_PREFIX } from "../auth/secrets";
-import { verifyTicket } from "../auth/tickets";
+import { isAdmin } from "../../services/auth/admin-auth";
+import { bearerToken } from "../../services/auth/bearer";
+import { rendererTokens } from "../../services/auth/renderer-auth";
+import { SECRET_PREFIX } from "../../services/auth/secrets";
+import { verifyTicket } from "../../services/auth/tickets";
 import { requireStream, streamNotFound } from "./existence";
-import { unauthorized } from "../http/errors";
-import { StreamName } from "./names";
+import { unauthorized } from "../../model/errors";
+import { StreamName } from "../../model/stream-name";
 
 /** Who may read a stream: the admin, a renderer token (by id) or a ticket (until it expires). */
 export type ReadGrant = { kind: "admin" } | { kind: "token"; tokenId: string } | { kind: "ticket"; expiresAt: number };

@@ -1,5 +1,5 @@
-import { ApiError } from "../http/errors";
-import { streamExists } from "../storage/streams";
+import { ApiError } from "../../model/errors";
+import { streamExists } from "../../storage/streams";
 
 /** 404 for a stream that does not exist (or that the caller may not know about). */
 export const streamNotFound = (stream: string) =>

@@ -3,23 +3,15 @@ import { createMiddleware } from "hono/factory";
 import { ItemParams, StreamParams } from "../admin/schemas";
 import type { AppEnv } from "../http/context";
 import { envelope, errorResponses, jsonResponse, ok } from "../http/envelope";
-import { ApiError, invalidPayload } from "../http/errors";
+import { ApiError, invalidPayload } from "../../model/errors";
 import { validationHook, zodDetails } from "../http/validation";
 import { authorizeStreamRead, grantTag } from "./access";
-import { StreamName } from "./names";
+import { StreamItem } from "../../model/stream-item";
+import { StreamName } from "../../model/stream-name";
 import { wrapStream } from "./wrap-stream";
-import { streamStub } from "./stub";
+import { streamStub } from "../../stream/stub";
 
 export const streams = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-
-export const StreamItem = z
-	.object({
-		key: z.string().openapi({ example: "North" }),
-		value: z.record(z.string(), z.unknown()).openapi({ example: { region: "North", revenue: 1200 } }),
-		seq: z.number().int().openapi({ example: 12 }),
-		updated_at: z.string().openapi({ format: "date-time" }),
-	})
-	.openapi("StreamItem");
 
 const Snapshot = z
 	.object({

@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { unauthorized } from "../http/errors";
+import { unauthorized } from "../../model/errors";
 import { bearerToken } from "./bearer";
 import { secretsEqual } from "./secrets";
 

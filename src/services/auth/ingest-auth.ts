@@ -1,5 +1,5 @@
-import type { Connector } from "../storage/connectors";
-import { findActiveIngestKeys } from "../storage/ingest-keys";
+import type { Connector } from "../../storage/connectors";
+import { findActiveIngestKeys } from "../../storage/ingest-keys";
 import { SECRET_PREFIX } from "./secrets";
 import { secretResolver } from "./secret-resolver";
 

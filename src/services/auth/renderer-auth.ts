@@ -1,4 +1,4 @@
-import { findActiveRendererTokens } from "../storage/renderer-tokens";
+import { findActiveRendererTokens } from "../../storage/renderer-tokens";
 import { SECRET_PREFIX } from "./secrets";
 import { secretResolver } from "./secret-resolver";
 

@@ -1,5 +1,5 @@
-import { config } from "../core/config";
-import { ApiError } from "../http/errors";
+import { config } from "../../model/config";
+import { ApiError } from "../../model/errors";
 import { LookupBudget, LookupsBusy } from "./lookup-budget";
 import { digestsEqual, sha256Hex } from "./secrets";
 import { TtlCache } from "./ttl-cache";

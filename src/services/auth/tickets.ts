@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { StreamName } from "../streams/names";
+import { StreamName } from "../../model/stream-name";
 import { SECRET_PREFIX } from "./secrets";
 
 /** How long a ticket can open sockets. */

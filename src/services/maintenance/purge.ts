@@ -1,6 +1,6 @@
-import { config } from "../core/config";
-import { log } from "../core/log";
-import { purgeLogs } from "../storage/connector-logs";
+import { config } from "../../model/config";
+import { log } from "../../model/log";
+import { purgeLogs } from "../../storage/connector-logs";
 
 /** The cron trigger: deletes connector logs older than LOG_RETENTION_DAYS. */
 export async function purgeOldLogs(env: Env, now = Date.now()): Promise<number> {

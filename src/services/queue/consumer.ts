@@ -1,9 +1,10 @@
-import { config } from "../core/config";
-import { log, logError } from "../core/log";
-import { type LogRecord, recordOutcomes } from "../storage/connector-logs";
-import { streamStub } from "../streams/stub";
-import { IngestMessage } from "./messages";
-import { groupBy, logRecord, retryDelaySeconds } from "./outcomes";
+import { config } from "../../model/config";
+import { log, logError } from "../../model/log";
+import { type LogRecord, recordOutcomes } from "../../storage/connector-logs";
+import { streamStub } from "../../stream/stub";
+import { IngestMessage } from "../../model/operation";
+import { logRecord } from "../../model/log-record";
+import { groupBy, retryDelaySeconds } from "./outcomes";
 
 interface Delivery {
 	message: Message<unknown>;

@@ -1,11 +1,12 @@
-import { log, logError } from "../core/log";
-import { forgetFailedKeys } from "../ingest/idempotency";
-import { markFailed, recordOutcomes } from "../storage/connector-logs";
-import { deadLetterChunks, markReplayed, storeDeadLetters } from "../storage/dead-letters";
-import { streamStub } from "../streams/stub";
+import { log, logError } from "../../model/log";
+import { forgetFailedKeys } from "../../storage/idempotency-keys";
+import { markFailed, recordOutcomes } from "../../storage/connector-logs";
+import { deadLetterChunks, markReplayed, storeDeadLetters } from "../../storage/dead-letters";
+import { streamStub } from "../../stream/stub";
 import { DEAD_LETTER_RETRY_MAX_SECONDS, deadLetterRetryDelaySeconds, resendContentType, sendsAnew } from "./dead-letter-retry";
-import { IngestMessage } from "./messages";
-import { groupBy, logRecord } from "./outcomes";
+import { IngestMessage } from "../../model/operation";
+import { logRecord } from "../../model/log-record";
+import { groupBy } from "./outcomes";
 
 interface Delivery {
 	message: Message<unknown>;

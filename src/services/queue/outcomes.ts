@@ -1,20 +1,3 @@
-import type { LogRecord, LogStatus } from "../storage/connector-logs";
-import type { RequestEnvelope } from "./messages";
-
-/** The log record of a request, from the envelope its messages carry. */
-export function logRecord(envelope: RequestEnvelope, status: LogStatus, error: string | null): LogRecord {
-	return {
-		request_id: envelope.request_id,
-		connector_id: envelope.connector_id,
-		received_at: new Date(envelope.received_at).toISOString(),
-		items_received: envelope.items_received,
-		status,
-		error,
-		idempotency_key: envelope.idempotency_key,
-		http_status: 202,
-		operation: envelope.mode,
-	};
-}
 
 /** Groups values by a key, keeping first-seen order. */
 export function groupBy<T>(values: T[], keyOf: (value: T) => string): Map<string, T[]> {

@@ -1,4 +1,4 @@
-import { type RateDecision, type RateLimit, type TokenGrant, type TokenRequest, decide, refillRate } from "./token-bucket";
+import { type RateDecision, type RateLimit, type TokenGrant, type TokenRequest, decide, refillRate } from "../../model/token-bucket";
 
 /** Leased tokens unused this long are given back with the next lease: tokens are never stranded for long. */
 export const LEASE_TTL_MS = 1000;

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { type BucketState, type RateLimit, type TokenGrant, type TokenRequest, takeTokens } from "./token-bucket";
+import { type BucketState, type RateLimit, type TokenGrant, type TokenRequest, takeTokens } from "../../model/token-bucket";
 
 const STATE_KEY = "bucket";
 // A storage commit per request was most of the limiter's cost; state is written at most this often instead.

@@ -1,9 +1,9 @@
 import { TtlCache } from "../auth/ttl-cache";
-import { config } from "../core/config";
-import { logError } from "../core/log";
-import type { Connector } from "../storage/connectors";
+import { config } from "../../model/config";
+import { logError } from "../../model/log";
+import type { Connector } from "../../storage/connectors";
 import { TokenLease } from "./lease";
-import type { RateDecision, RateLimit } from "./token-bucket";
+import type { RateDecision, RateLimit } from "../../model/token-bucket";
 
 // This isolate's leases, one per connector it serves; an idle one is dropped with whatever it held.
 const LEASE_IDLE_MS = 10 * 60 * 1000;
