@@ -15,11 +15,7 @@ export interface RateLimitedWindow {
 	error: string;
 }
 
-const INSERT = `INSERT INTO connector_logs
-	(request_id, connector_id, received_at, items_received, status, error, idempotency_key, http_status, operation, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-/** A record's values in the column order of INSERT (without updated_at). */
+/** A record's values in the column order recordRequests inserts them (without updated_at). */
 function recordValues(record: LogRecord): (string | number | null)[] {
 	return [
 		record.request_id,
@@ -32,15 +28,6 @@ function recordValues(record: LogRecord): (string | number | null)[] {
 		record.http_status,
 		record.operation,
 	];
-}
-
-function bindRecord(statement: D1PreparedStatement, record: LogRecord, now: string): D1PreparedStatement {
-	return statement.bind(...recordValues(record), now);
-}
-
-/** Writes the log entry of a request answered at the edge (rejected, or a replayed duplicate). */
-export async function insertLog(db: D1Database, record: LogRecord): Promise<void> {
-	await bindRecord(db.prepare(`${INSERT} ON CONFLICT (request_id) DO NOTHING`), record, new Date().toISOString()).run();
 }
 
 /**
@@ -72,45 +59,36 @@ export async function upsertRateLimitedWindow(db: D1Database, window: RateLimite
 }
 
 /**
- * Records what the streams decided about requests, in one statement however many
- * (the rows travel as one JSON parameter). `processed`, `duplicate` and `rejected` are final;
- * `queued` and `failed` can still change (a later part arrives, an admin replays a dead
- * letter), but never back to `queued`: entries written late (the stream's log outbox, a
- * consumer retry) cannot undo a later outcome. Later rows of the same request win.
+ * The one way a request's log entry is written and moves through its lifecycle
+ * (`LOG_TRANSITIONS` in model/log-status.ts), whoever writes it: the edge (rejected,
+ * duplicate), the stream's log outbox (queued, processed, duplicate, rejected, failed),
+ * the consumer (a failed attempt), the dead-letter consumer and an admin's replay. One
+ * statement however many entries (the rows travel as one JSON parameter); later rows of
+ * the same request win. An entry never moves back to `queued`, and `processed`,
+ * `duplicate` and `rejected` are final, so a late write cannot undo a later outcome. A
+ * failed entry keeps the first error it failed with (the real cause, say the last
+ * attempt's, over the dead-letter notice that follows it). A deleted connector's log is
+ * gone for good: entries for it are not written.
  */
-export async function recordOutcomes(db: D1Database, records: LogRecord[]): Promise<void> {
+export async function recordRequests(db: D1Database, records: LogRecord[]): Promise<void> {
 	if (records.length === 0) return;
 	const now = new Date().toISOString();
-	const rows = records.map(recordValues);
 	await db
 		.prepare(
 			`INSERT INTO connector_logs
 				(request_id, connector_id, received_at, items_received, status, error, idempotency_key, http_status, operation, updated_at)
 			 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, ?
 			 FROM json_each(?)
-			 -- A deleted connector's log is gone for good: entries decided after it went are not written.
 			 WHERE EXISTS (SELECT 1 FROM connectors WHERE connectors.id = value ->> 1) ORDER BY key
 			 ON CONFLICT (request_id) DO UPDATE SET
-				status = excluded.status, error = excluded.error, updated_at = excluded.updated_at
+				status = excluded.status,
+				error = CASE WHEN connector_logs.status = 'failed' AND excluded.status = 'failed'
+					THEN COALESCE(connector_logs.error, excluded.error) ELSE excluded.error END,
+				updated_at = excluded.updated_at
 			 WHERE connector_logs.status = 'queued' OR (connector_logs.status = 'failed' AND excluded.status <> 'queued')`,
 		)
-		.bind(now, JSON.stringify(rows))
+		.bind(now, JSON.stringify(records.map(recordValues)))
 		.run();
-}
-
-/**
- * Records requests as failed unless they already ended well. An error recorded
- * earlier (the real cause, from the last attempt) is kept over the new one.
- */
-export async function markFailed(db: D1Database, records: LogRecord[]): Promise<void> {
-	if (records.length === 0) return;
-	const now = new Date().toISOString();
-	const upsert = db.prepare(
-		`${INSERT} ON CONFLICT (request_id) DO UPDATE SET
-			status = 'failed', error = COALESCE(connector_logs.error, excluded.error), updated_at = excluded.updated_at
-		 WHERE connector_logs.status IN ('queued', 'failed')`,
-	);
-	await db.batch(records.map((record) => bindRecord(upsert, { ...record, status: "failed" }, now)));
 }
 
 /** A page of a connector's log, newest first, after the `(received_at, request_id)` cursor position. */
@@ -145,16 +123,6 @@ export async function listLogs(
 export async function purgeLogs(db: D1Database, before: string): Promise<number> {
 	const result = await db.prepare("DELETE FROM connector_logs WHERE received_at < ?").bind(before).run();
 	return result.meta.changes;
-}
-
-/** Rewrites the outcome of requests that were replayed, unless their entry already ended well. */
-export async function recordReplays(db: D1Database, outcomes: { request_id: string; status: LogStatus; error: string | null }[]): Promise<void> {
-	if (outcomes.length === 0) return;
-	const now = new Date().toISOString();
-	const update = db.prepare(
-		"UPDATE connector_logs SET status = ?, error = ?, updated_at = ? WHERE request_id = ? AND status IN ('queued', 'failed')",
-	);
-	await db.batch(outcomes.map((outcome) => update.bind(outcome.status, outcome.error, now, outcome.request_id)));
 }
 
 /** The statement that deletes the log entries of connectors (ids as a JSON list). */

@@ -2,7 +2,7 @@ import { logError } from "../model/log";
 import { config } from "../model/config";
 import { forgetFailedKeys } from "../storage/idempotency-keys";
 import { type BucketState, type RateLimit, takeTokens } from "../model/token-bucket";
-import { recordOutcomes } from "../storage/connector-logs";
+import { recordRequests } from "../storage/connector-logs";
 import type { LogOutbox } from "./log-outbox";
 
 /** Retry delays of a failed write: doubling from 1 s, at most a minute. */
@@ -52,7 +52,7 @@ export class LogWriter {
 		const env = this.#env();
 		for (let batch = this.#outbox.pending(); batch; batch = this.#outbox.pending()) {
 			try {
-				await recordOutcomes(env.DB, batch.records);
+				await recordRequests(env.DB, batch.records);
 				// A request that failed here gives its Idempotency-Key back, so the client can retry with it.
 				await forgetFailedKeys(env, batch.records);
 			} catch (error) {

@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { insertLog } from "../../src/storage/connector-logs";
+import { recordRequests } from "../../src/storage/connector-logs";
 import { connectorWithKey, logs } from "../helpers";
 
 describe("the cron trigger", () => {
@@ -14,17 +14,19 @@ describe("the cron trigger", () => {
 			["req_old", (days + 1) * day],
 			["req_recent", (days - 1) * day],
 		] as const) {
-			await insertLog(env.DB, {
-				request_id: id,
-				connector_id: c.id,
-				received_at: new Date(Date.now() - age).toISOString(),
-				items_received: 1,
-				status: "processed",
-				error: null,
-				idempotency_key: null,
-				http_status: 202,
-				operation: "upsert",
-			});
+			await recordRequests(env.DB, [
+				{
+					request_id: id,
+					connector_id: c.id,
+					received_at: new Date(Date.now() - age).toISOString(),
+					items_received: 1,
+					status: "processed",
+					error: null,
+					idempotency_key: null,
+					http_status: 202,
+					operation: "upsert",
+				},
+			]);
 		}
 		const ctx = createExecutionContext();
 		await worker.scheduled(createScheduledController({ cron: "17 3 * * *" }), env, ctx);

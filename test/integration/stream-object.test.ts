@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { queuedRequest } from "../queued-request";
 import { logRecord } from "../../src/model/log-record";
-import { type LogStatus, recordOutcomes } from "../../src/storage/connector-logs";
+import { type LogStatus, recordRequests } from "../../src/storage/connector-logs";
 import { ItemBatch } from "../../src/stream/item-batch";
 import type { StreamObject } from "../../src/stream/stream-object";
 import { streamStub } from "../../src/stream/stub";
@@ -284,13 +284,13 @@ describe("stream Durable Object", () => {
 		const [message] = queuedRequest(c, [{ n: 1 }]);
 		if (!message) throw new Error("no message");
 		const entry = (status: LogStatus, error: string | null) => logRecord(message, status, error);
-		await recordOutcomes(env.DB, [entry("failed", "Attempt 6 failed: stream unavailable")]);
-		await recordOutcomes(env.DB, [entry("queued", null)]);
+		await recordRequests(env.DB, [entry("failed", "Attempt 6 failed: stream unavailable")]);
+		await recordRequests(env.DB, [entry("queued", null)]);
 		expect((await logs(c.id))[0]).toMatchObject({ status: "failed", error: "Attempt 6 failed: stream unavailable" });
 		// Within one write, later rows of a request win; an outcome after `failed` (a replay) is kept.
-		await recordOutcomes(env.DB, [entry("queued", null), entry("processed", null)]);
+		await recordRequests(env.DB, [entry("queued", null), entry("processed", null)]);
 		expect((await logs(c.id))[0]).toMatchObject({ status: "processed", error: null });
-		await recordOutcomes(env.DB, [entry("queued", "Attempt 2 failed: late")]);
+		await recordRequests(env.DB, [entry("queued", "Attempt 2 failed: late")]);
 		expect((await logs(c.id))[0]).toMatchObject({ status: "processed", error: null });
 	});
 

@@ -3,7 +3,9 @@ import type { AppEnv } from "../http/context";
 import { envelope, errorResponses, jsonResponse, ok } from "../http/envelope";
 import { validationHook } from "../http/validation";
 import { groupBy } from "../../services/queue/outcomes";
-import { recordReplays } from "../../storage/connector-logs";
+import { logRecord } from "../../model/log-record";
+import type { LogStatus } from "../../model/log-status";
+import { recordRequests } from "../../storage/connector-logs";
 import { failedRequestIds, listDeadLetters, loadDeadLetters, markReplayed, replayTargets } from "../../storage/dead-letters";
 import type { ReplayResult } from "../../stream/stream-object";
 import { streamStub } from "../../stream/stub";
@@ -104,12 +106,13 @@ deadLetters.openapi(
 			for (const result of await streamStub(c.env, stream).replayRequests(group, mine)) results.set(result.request_id, result);
 		}
 		const settled = [...results.values()];
-		const applied = settled.flatMap((result) =>
-			result.status === "processed" || result.status === "duplicate" || result.status === "rejected" || result.status === "failed"
-				? [{ request_id: result.request_id, status: result.status, error: result.error }]
-				: [],
-		);
-		await recordReplays(c.env.DB, applied);
+		// The log entries of the requests applied again, from the envelope their dead letters carry.
+		const envelopes = new Map(messages.map((message) => [message.request_id, message]));
+		const applied = settled.flatMap(({ request_id, status, error }) => {
+			const envelope = envelopes.get(request_id);
+			return envelope && isDecided(status) ? [logRecord(envelope, status, error)] : [];
+		});
+		await recordRequests(c.env.DB, applied);
 		await markReplayed(
 			c.env.DB,
 			settled.filter((result) => result.status !== "failed" && result.status !== "incomplete" && result.status !== "not_found").map((result) => result.request_id),
@@ -117,3 +120,8 @@ deadLetters.openapi(
 		return c.json(ok({ results: ids.map((id) => results.get(id) ?? { request_id: id, status: "not_found" as const, error: null }) }), 200);
 	},
 );
+
+/** Whether a replay applied the request again (it ended one of these ways), rather than leaving it as it was. */
+function isDecided(status: ReplayResult["status"]): status is Exclude<LogStatus, "queued"> {
+	return status === "processed" || status === "duplicate" || status === "rejected" || status === "failed";
+}

@@ -10,7 +10,7 @@ import { ApiError, unauthorized } from "../../model/errors";
 import { validationHook } from "../http/validation";
 import { rateLimitHeaders, type RateDecision } from "../../model/token-bucket";
 import { effectiveRateLimit, takeRateLimit } from "../../services/rate-limit/take";
-import { insertLog, type LogStatus, upsertRateLimitedWindow } from "../../storage/connector-logs";
+import { type LogStatus, recordRequests, upsertRateLimitedWindow } from "../../storage/connector-logs";
 import type { ClaimResult } from "../../stream/request-ledger";
 import type { ClaimInput } from "../../stream/stream-object";
 import { streamStub } from "../../stream/stub";
@@ -182,17 +182,19 @@ function accepted(stream: string, itemsReceived: number, requestId: string): Acc
 function writeLog(c: IngestContext, attempt: Attempt, status: LogStatus, error: string | null, httpStatus: number): void {
 	const requestId = c.get("requestId");
 	c.executionCtx.waitUntil(
-		insertLog(c.env.DB, {
-			request_id: requestId,
-			connector_id: attempt.principal.connector.id,
-			received_at: new Date(c.get("receivedAt")).toISOString(),
-			items_received: attempt.itemsReceived,
-			status,
-			error,
-			idempotency_key: attempt.idempotencyKey,
-			http_status: httpStatus,
-			operation: attempt.mode,
-		}).catch((failure: unknown) => logError("connector log not written", failure, { request_id: requestId })),
+		recordRequests(c.env.DB, [
+			{
+				request_id: requestId,
+				connector_id: attempt.principal.connector.id,
+				received_at: new Date(c.get("receivedAt")).toISOString(),
+				items_received: attempt.itemsReceived,
+				status,
+				error,
+				idempotency_key: attempt.idempotencyKey,
+				http_status: httpStatus,
+				operation: attempt.mode,
+			},
+		]).catch((failure: unknown) => logError("connector log not written", failure, { request_id: requestId })),
 	);
 }
 

@@ -1,6 +1,6 @@
 import { config } from "../../model/config";
 import { log, logError } from "../../model/log";
-import { type LogRecord, recordOutcomes } from "../../storage/connector-logs";
+import { type LogRecord, recordRequests } from "../../storage/connector-logs";
 import { streamStub } from "../../stream/stub";
 import { IngestMessage } from "../../model/operation";
 import { logRecord } from "../../model/log-record";
@@ -56,7 +56,7 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 
 	try {
 		// Only failed attempts: a decided request's entry is the stream's to write.
-		await recordOutcomes(env.DB, records);
+		await recordRequests(env.DB, records);
 	} catch (error) {
 		// Their messages are retried anyway; the next attempt logs again.
 		logError("connector log of failed attempts not written", error, { messages: records.length });

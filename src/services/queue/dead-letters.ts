@@ -1,6 +1,6 @@
 import { log, logError } from "../../model/log";
 import { forgetFailedKeys } from "../../storage/idempotency-keys";
-import { markFailed, recordOutcomes } from "../../storage/connector-logs";
+import { recordRequests } from "../../storage/connector-logs";
 import { deadLetterChunks, markReplayed, storeDeadLetters } from "../../storage/dead-letters";
 import { streamStub } from "../../stream/stub";
 import { DEAD_LETTER_RETRY_MAX_SECONDS, deadLetterRetryDelaySeconds, resendContentType, sendsAnew } from "./dead-letter-retry";
@@ -91,10 +91,10 @@ async function giveUp(env: Env, stream: string, bodies: IngestMessage[]): Promis
 	// KV first: it does not depend on D1, so clients may retry with their keys even while D1 is down.
 	await forgetFailedKeys(env, failed);
 	const settled = records.filter((record) => record.status !== "failed");
-	await recordOutcomes(env.DB, settled);
+	// A failed entry keeps the error it failed with (the last attempt's), over the dead-letter notice.
+	await recordRequests(env.DB, records);
 	// Their streams had decided them after all (a stale redelivery): nothing is left to replay.
 	await markReplayed(env.DB, settled.map((record) => record.request_id));
-	await markFailed(env.DB, failed);
 }
 
 /**
