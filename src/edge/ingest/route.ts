@@ -3,21 +3,17 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ingestKeys, type IngestPrincipal } from "../../services/auth/ingest-auth";
 import { bearerToken } from "../../services/auth/bearer";
-import { sha256Hex } from "../../services/auth/secrets";
 import { logError } from "../../model/log";
 import type { AppEnv } from "../http/context";
 import { ApiError, unauthorized } from "../../model/errors";
 import { validationHook } from "../http/validation";
 import { rateLimitHeaders, type RateDecision } from "../../model/token-bucket";
+import { type EarlierUse, idempotency } from "../../services/idempotency";
 import { effectiveRateLimit, takeRateLimit } from "../../services/rate-limit/take";
 import { type LogStatus, recordRequests, upsertRateLimitedWindow } from "../../storage/connector-logs";
-import type { ClaimResult } from "../../stream/request-ledger";
-import type { ClaimInput } from "../../stream/stream-object";
-import { streamStub } from "../../stream/stub";
 import { readLimitedBody } from "./body-reader";
 import { enqueue, toMessages } from "./enqueue";
 import { parseIngestHeaders } from "./headers";
-import { lookupIdempotency, rememberIdempotency } from "../../storage/idempotency-keys";
 import { registerIngestDocs } from "./docs";
 import { type IngestMode, decodeUtf8, parseDocument, validateItems } from "../../model/payload";
 import { RateLimitedLog } from "./rate-limited-log";
@@ -95,11 +91,9 @@ async function accept(c: IngestContext, attempt: Attempt, pathStream: string | n
 	const { bytes, text, format, itemKey, mode, itemsReceived } = read.value;
 
 	const key = attempt.idempotencyKey;
-	const bodyHash = key === null ? null : await requestHash(mode, bytes);
-	if (key !== null && bodyHash !== null) {
-		const known = await lookupIdempotency(c.env.IDEMPOTENCY, connector.id, key);
-		if (known) return answerRepeat(c, attempt, known.body_hash === bodyHash, known.request_id, known.items_received);
-	}
+	const scope = key === null ? null : { connectorId: connector.id, stream: connector.stream, key, bodyHash: await idempotency.bodyHash(mode, bytes) };
+	const cached = scope === null ? null : await idempotency.earlierUse(c.env, scope);
+	if (cached) return answerRepeat(c, attempt, cached);
 
 	const envelope = {
 		v: 1 as const,
@@ -109,25 +103,15 @@ async function accept(c: IngestContext, attempt: Attempt, pathStream: string | n
 		received_at: c.get("receivedAt"),
 		items_received: itemsReceived,
 		idempotency_key: key,
-		body_hash: bodyHash,
+		body_hash: scope?.bodyHash ?? null,
 		item_key: itemKey,
 		format,
 		mode,
 	};
 	await enqueue(c.env.INGEST_QUEUE, toMessages(envelope, text));
 
-	if (key !== null && bodyHash !== null) {
-		const claim = await claimKey(c, connector.stream, { connectorId: connector.id, key, bodyHash, requestId, itemsReceived });
-		if (claim.status === "replay") return answerRepeat(c, attempt, true, claim.request_id, claim.items_received);
-		if (claim.status === "conflict") return answerRepeat(c, attempt, false, claim.request_id, itemsReceived);
-		c.executionCtx.waitUntil(
-			rememberIdempotency(c.env.IDEMPOTENCY, connector.id, key, {
-				request_id: requestId,
-				body_hash: bodyHash,
-				items_received: itemsReceived,
-			}).catch((error: unknown) => logError("idempotency key not cached", error, { request_id: requestId })),
-		);
-	}
+	const holder = scope === null ? null : await idempotency.claim(c.env, c.executionCtx, scope, { requestId, itemsReceived });
+	if (holder) return answerRepeat(c, attempt, holder);
 	return c.json({ success: true, data: accepted(connector.stream, itemsReceived, requestId) }, 202);
 }
 
@@ -150,29 +134,19 @@ async function readRequest(c: IngestContext, connectorItemKey: string | null, at
 	return { bytes, text, format: headers["content-type"], itemKey, mode, itemsReceived: items.length };
 }
 
-/** Asks the stream to record the key; if it cannot be reached the request is queued all the same, and the stream decides at apply time. */
-async function claimKey(c: IngestContext, stream: string, input: ClaimInput): Promise<ClaimResult> {
-	try {
-		return await streamStub(c.env, stream).claimIdempotencyKey(input);
-	} catch (error) {
-		logError("idempotency claim failed; the stream decides on apply", error, { request_id: input.requestId });
-		return { status: "claimed" };
-	}
-}
-
 /** A repeat of an idempotency key: a replay of the original (202) or a different body (422). */
-function answerRepeat(c: IngestContext, attempt: Attempt, sameBody: boolean, originalId: string, items: number): Response {
+function answerRepeat(c: IngestContext, attempt: Attempt, earlier: EarlierUse): Response {
 	const { connector } = attempt.principal;
-	if (!sameBody) {
+	if (!earlier.sameBody) {
 		throw new ApiError(
 			422,
 			"IDEMPOTENCY_KEY_REUSED",
-			`This Idempotency-Key was used in the last 24 h with a different body (request ${originalId}).`,
+			`This Idempotency-Key was used in the last 24 h with a different body (request ${earlier.requestId}).`,
 		);
 	}
-	writeLog(c, attempt, "duplicate", `Replay of ${originalId}.`, 202);
+	writeLog(c, attempt, "duplicate", `Replay of ${earlier.requestId}.`, 202);
 	c.header("Idempotent-Replayed", "true");
-	return c.json({ success: true, data: accepted(connector.stream, items, originalId) }, 202);
+	return c.json({ success: true, data: accepted(connector.stream, earlier.itemsReceived, earlier.requestId) }, 202);
 }
 
 function accepted(stream: string, itemsReceived: number, requestId: string): Accepted {
@@ -212,15 +186,3 @@ function logRateLimited(c: IngestContext, attempt: Attempt): void {
 	if (writing) c.executionCtx.waitUntil(writing);
 }
 
-/**
- * What an Idempotency-Key is bound to: the body, and the mode unless it is the default, so
- * that the same body sent to delete after an upsert under one key is a different request (422).
- */
-async function requestHash(mode: IngestMode, bytes: Uint8Array): Promise<string> {
-	if (mode === "upsert") return sha256Hex(bytes);
-	const head = new TextEncoder().encode(`${mode}\0`);
-	const input = new Uint8Array(head.byteLength + bytes.byteLength);
-	input.set(head, 0);
-	input.set(bytes, head.byteLength);
-	return sha256Hex(input);
-}
