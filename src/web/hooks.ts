@@ -1,4 +1,5 @@
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { errorMessage } from "./api";
 
 /**
  * Calls `callback` every `ms` while enabled and the tab is visible, and once more
@@ -30,4 +31,24 @@ export function useFocusOnChange<T extends HTMLElement>(key: unknown) {
 		ref.current?.focus();
 	}, [key]);
 	return ref;
+}
+
+/**
+ * An action whose failure is shown in the panel (an ErrorAlert of `error`) and which, once
+ * done, puts focus back on the panel's heading: the button that had it may be gone with
+ * its row, and keyboard users stay in the section.
+ */
+export function usePanelAction() {
+	const [error, setError] = useState<string | null>(null);
+	const heading = useRef<HTMLHeadingElement>(null);
+	async function attempt(action: () => Promise<void>): Promise<void> {
+		setError(null);
+		try {
+			await action();
+			heading.current?.focus();
+		} catch (failure) {
+			setError(errorMessage(failure));
+		}
+	}
+	return { error, setError, heading, attempt };
 }

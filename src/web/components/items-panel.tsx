@@ -1,9 +1,11 @@
-import { useRef, useState } from "preact/hooks";
-import { api, errorMessage } from "../api";
+import { useState } from "preact/hooks";
+import { api } from "../api";
 import { formatTime, preview } from "../format";
+import { usePanelAction } from "../hooks";
 import type { StreamItem } from "../types";
 import { ConfirmDialog } from "./confirm-dialog";
 import { ErrorAlert } from "./error-alert";
+import { RowAction, TableHead } from "./table-parts";
 
 interface ItemsPanelProps {
 	stream: string;
@@ -46,20 +48,14 @@ function PendingText(props: { pending: NonNullable<Pending>; stream: string }) {
  */
 export function ItemsPanel(props: ItemsPanelProps) {
 	const [pending, setPending] = useState<Pending>(null);
-	const [error, setError] = useState<string | null>(null);
-	const heading = useRef<HTMLHeadingElement>(null);
+	const { error, heading, attempt } = usePanelAction();
 	const base = `/api/admin/streams/${encodeURIComponent(props.stream)}/items`;
 
 	async function run(action: NonNullable<Pending>) {
 		setPending(null);
-		setError(null);
-		try {
+		await attempt(async () => {
 			await api(action.kind === "item" ? `${base}/${encodeURIComponent(action.key)}` : base, { method: "DELETE" });
-			// The button that had focus goes with its row (or with every row): keep keyboard users in this section.
-			heading.current?.focus();
-		} catch (failure) {
-			setError(errorMessage(failure));
-		}
+		});
 	}
 
 	return (
@@ -81,17 +77,7 @@ export function ItemsPanel(props: ItemsPanelProps) {
 			{props.items.length > 0 && (
 				<table class="responsive items">
 					<caption class="visually-hidden">Items of {props.stream}, most recently changed first</caption>
-					<thead>
-						<tr>
-							<th scope="col">Key</th>
-							<th scope="col">Seq</th>
-							<th scope="col">Updated</th>
-							<th scope="col">Value</th>
-							<th scope="col">
-								<span class="visually-hidden">Actions</span>
-							</th>
-						</tr>
-					</thead>
+					<TableHead columns={["Key", "Seq", "Updated", "Value"]} actions />
 					<tbody>
 						{props.items.map((item) => (
 							<tr key={`${item.key}:${item.seq}`} class={item.seq > props.changedAfter ? "changed" : undefined} data-item-key={item.key}>
@@ -108,9 +94,7 @@ export function ItemsPanel(props: ItemsPanelProps) {
 									<code class="break">{preview(item.value)}</code>
 								</td>
 								<td class="row-actions">
-									<button type="button" class="button danger small" onClick={() => setPending({ kind: "item", key: item.key })}>
-										Delete<span class="visually-hidden"> item {item.key}</span>
-									</button>
+									<RowAction label="Delete" detail={`item ${item.key}`} onClick={() => setPending({ kind: "item", key: item.key })} />
 								</td>
 							</tr>
 						))}

@@ -1,10 +1,12 @@
-import { useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, errorMessage } from "../api";
 import { formatTime } from "../format";
+import { usePanelAction } from "../hooks";
 import type { CreatedKey, IngestKey } from "../types";
 import { ConfirmDialog } from "./confirm-dialog";
 import { CopyButton } from "./copy-button";
 import { ErrorAlert } from "./error-alert";
+import { RowAction, TableHead } from "./table-parts";
 
 interface KeysPanelProps {
 	connectorId: string;
@@ -19,9 +21,8 @@ interface KeysPanelProps {
 /** A connector's ingest keys: make one (shown once), revoke one (after confirmation). */
 export function KeysPanel(props: KeysPanelProps) {
 	const [busy, setBusy] = useState(false);
-	const [error, setError] = useState<string | null>(null);
+	const { error, setError, heading, attempt } = usePanelAction();
 	const [revoking, setRevoking] = useState<IngestKey | null>(null);
-	const heading = useRef<HTMLHeadingElement>(null);
 
 	async function create() {
 		setBusy(true);
@@ -37,16 +38,11 @@ export function KeysPanel(props: KeysPanelProps) {
 
 	async function revoke(key: IngestKey) {
 		setRevoking(null);
-		setError(null);
-		try {
+		await attempt(async () => {
 			await api(`/api/admin/connectors/${props.connectorId}/keys/${key.id}`, { method: "DELETE" });
 			if (props.fresh?.id === key.id) props.onDismissFresh();
 			props.onChanged();
-			// The Revoke button that had focus is gone: keep keyboard users in this section.
-			heading.current?.focus();
-		} catch (failure) {
-			setError(errorMessage(failure));
-		}
+		});
 	}
 
 	return (
@@ -88,15 +84,7 @@ export function KeysPanel(props: KeysPanelProps) {
 			) : (
 				<table class="responsive keys">
 					<caption class="visually-hidden">Ingest keys, newest first</caption>
-					<thead>
-						<tr>
-							<th scope="col">Key</th>
-							<th scope="col">State</th>
-							<th scope="col">
-								<span class="visually-hidden">Actions</span>
-							</th>
-						</tr>
-					</thead>
+					<TableHead columns={["Key", "State"]} actions />
 					<tbody>
 						{props.keys.map((key) => (
 							<tr key={key.id} data-key-id={key.id}>
@@ -122,9 +110,7 @@ export function KeysPanel(props: KeysPanelProps) {
 								</td>
 								<td class="row-actions">
 									{!key.revoked_at && (
-										<button type="button" class="button danger small" onClick={() => setRevoking(key)}>
-											Revoke<span class="visually-hidden"> {key.prefix}…</span>
-										</button>
+										<RowAction label="Revoke" detail={`${key.prefix}…`} onClick={() => setRevoking(key)} />
 									)}
 								</td>
 							</tr>

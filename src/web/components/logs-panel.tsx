@@ -5,6 +5,7 @@ import { useInterval } from "../hooks";
 import { LOG_STATUSES, type LogEntry, type LogPage, type LogStatus } from "../types";
 import { StatusBadge } from "./status-badge";
 import { ErrorAlert } from "./error-alert";
+import { TableHead } from "./table-parts";
 
 const PAGE = 50;
 // The API's largest page: a refresh re-reads every row already shown, up to this many.
@@ -103,15 +104,7 @@ export function LogsPanel(props: { connectorId: string }) {
 			{rows && rows.length > 0 && (
 				<table class="responsive logs">
 					<caption class="visually-hidden">Requests, newest first</caption>
-					<thead>
-						<tr>
-							<th scope="col">Received</th>
-							<th scope="col">Request id</th>
-							<th scope="col">Items</th>
-							<th scope="col">Status</th>
-							<th scope="col">Error</th>
-						</tr>
-					</thead>
+					<TableHead columns={["Received", "Request id", "Items", "Status", "Error"]} />
 					<tbody>
 						{rows.map((row) => (
 							<tr key={row.request_id} data-request-id={row.request_id} data-status={row.status} data-count={row.count}>

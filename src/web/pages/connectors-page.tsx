@@ -8,6 +8,7 @@ import { Link, navigate } from "../router";
 import { connectorPath, streamPath } from "../routes";
 import { LOG_STATUSES, type ListedConnector } from "../types";
 import { ErrorAlert } from "../components/error-alert";
+import { TableHead } from "../components/table-parts";
 
 const REFRESH_MS = 10_000;
 
@@ -59,15 +60,7 @@ export function ConnectorsPage() {
 				{connectors && connectors.length > 0 && (
 					<table class="responsive connectors">
 						<caption class="visually-hidden">Connectors, oldest first</caption>
-						<thead>
-							<tr>
-								<th scope="col">Name</th>
-								<th scope="col">Stream</th>
-								<th scope="col">Keys</th>
-								<th scope="col">Last request</th>
-								<th scope="col">Last 24 h</th>
-							</tr>
-						</thead>
+						<TableHead columns={["Name", "Stream", "Keys", "Last request", "Last 24 h"]} />
 						<tbody>
 							{connectors.map((connector) => (
 								<tr key={connector.id}>

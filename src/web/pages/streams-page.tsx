@@ -9,6 +9,7 @@ import { Link } from "../router";
 import { streamPath } from "../routes";
 import { type Summary, useStreams } from "../streams-data";
 import type { ListedStream, StreamDetails } from "../types";
+import { RowAction, TableHead } from "../components/table-parts";
 
 const REFRESH_MS = 10_000;
 
@@ -73,19 +74,7 @@ export function StreamsPage() {
 				{streams && streams.length > 0 && (
 					<table class="responsive streams">
 						<caption class="visually-hidden">Streams, by name</caption>
-						<thead>
-							<tr>
-								<th scope="col">Stream</th>
-								<th scope="col">Connectors</th>
-								<th scope="col">Items</th>
-								<th scope="col">Seq</th>
-								<th scope="col">Last write</th>
-								<th scope="col">Created</th>
-								<th scope="col">
-									<span class="visually-hidden">Actions</span>
-								</th>
-							</tr>
-						</thead>
+						<TableHead columns={["Stream", "Connectors", "Items", "Seq", "Last write", "Created"]} actions />
 						<tbody>
 							{streams.map((stream) => {
 								const summary = summaries.get(stream.name);
@@ -123,9 +112,7 @@ export function StreamsPage() {
 											<time dateTime={stream.created_at}>{formatTime(stream.created_at)}</time>
 										</td>
 										<td class="row-actions">
-											<button type="button" class="button danger small" onClick={() => setDeleting(stream)}>
-												Delete<span class="visually-hidden"> stream {stream.name}</span>
-											</button>
+											<RowAction label="Delete" detail={`stream ${stream.name}`} onClick={() => setDeleting(stream)} />
 										</td>
 									</tr>
 								);
