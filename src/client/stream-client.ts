@@ -6,6 +6,9 @@ export type { StreamItem } from "./frames";
 /** Where the connection stands. */
 export type ConnectionState = "connecting" | "live" | "reconnecting" | "closed";
 
+/** The close code of a socket whose stream was deleted. */
+const STREAM_DELETED = 4004;
+
 /** What a client tells its listeners. */
 export interface StreamClientEvents {
 	/** A complete snapshot replaced the local state. */
@@ -69,9 +72,15 @@ export class StreamClient {
 		this.#socket.addEventListener("message", (event) => {
 			if (typeof event.data === "string") this.#onFrame(event.data);
 		});
-		this.#socket.addEventListener("close", () => {
+		this.#socket.addEventListener("close", (event) => {
 			// Frames of a batch or snapshot cut off by the drop: the next connection sends them anew, whole.
 			this.#forgetPending();
+			// 4004: the stream was deleted, and its tokens with it: no reconnect can succeed, and its items are gone.
+			if (event.code === STREAM_DELETED) {
+				this.items.clear();
+				this.close();
+				return;
+			}
 			if (this.state !== "closed") this.#setState("reconnecting");
 		});
 	}

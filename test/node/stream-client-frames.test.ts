@@ -24,9 +24,9 @@ class FakeSocket extends EventTarget {
 		this.dispatchEvent(new MessageEvent("message", { data: JSON.stringify(frame) }));
 	}
 	/** The server or the network ends the connection. */
-	drop(): void {
+	drop(code = 1006): void {
 		this.readyState = 3;
-		this.dispatchEvent(new CloseEvent("close", { code: 1006 }));
+		this.dispatchEvent(new CloseEvent("close", { code }));
 	}
 	send(): void {}
 	close(): void {
@@ -99,5 +99,19 @@ describe("StreamClient state", () => {
 		// Since the stream was replaced meanwhile, the new connection's snapshot no longer holds "old".
 		socket().frame({ type: "snapshot", seq: 5, complete: true, items: [item("new", 5)] });
 		expect(keys(client)).toEqual(["new"]);
+	});
+
+	it("closes for good and forgets its items when the stream is deleted (4004), instead of reconnecting", async () => {
+		const { client, socket } = await connected();
+		const states: string[] = [];
+		client.on("status", (state) => states.push(state));
+		socket().frame({ type: "snapshot", seq: 1, complete: true, items: [item("a", 1)] });
+		const opened = FakeSocket.opened.length;
+		socket().drop(4004);
+		expect(client.state).toBe("closed");
+		expect(client.items.size).toBe(0);
+		expect(states).toContain("closed");
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		expect(FakeSocket.opened.length).toBe(opened);
 	});
 });
