@@ -44,3 +44,23 @@ export function itemProblemsError(problems: readonly ItemProblem[], describe: (f
 
 /** A count as the messages print it: 10,000, not 10000. */
 export const count = (n: number): string => n.toLocaleString("en-US");
+
+/** A problem's place as the log prints it: `[0].price`, `[3].tags[1]`, `[2]` for the item itself. */
+export function problemPlace(path: readonly (string | number)[]): string {
+	const [index, ...within] = path;
+	return `[${String(index)}]${within.map((segment) => (typeof segment === "number" ? `[${segment}]` : `.${segment}`)).join("")}`;
+}
+
+/** How many problems a log entry's error text names. */
+export const LOGGED_PROBLEMS = 5;
+
+/**
+ * The first problems of a refusal, for its log entry's error text: ` First problems: [0].price: must be number; …`,
+ * empty when the details name no item.
+ */
+export function firstProblems(details: readonly { index?: number; path: readonly (string | number)[]; message: string }[] | undefined): string {
+	const items = (details ?? []).filter((detail) => typeof detail.index === "number");
+	if (items.length === 0) return "";
+	const named = items.slice(0, LOGGED_PROBLEMS).map((detail) => `${problemPlace(detail.path)}: ${detail.message}`);
+	return ` First problems: ${named.join("; ")}${items.length > LOGGED_PROBLEMS ? "; …" : ""}`;
+}

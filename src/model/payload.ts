@@ -130,7 +130,12 @@ function keyProblem(key: string | null, itemKey: string, index: number): string 
  * (null: every item keyless). Every bad item is counted; the first 100 are listed.
  * A delete needs an item key in force (it names the items to remove); a replace may be empty.
  */
-export function validateItems(document: unknown, itemKey: string | null, mode: IngestMode = "upsert"): ParsedItem[] {
+export function validateItems(
+	document: unknown,
+	itemKey: string | null,
+	mode: IngestMode = "upsert",
+	check?: ItemCheck,
+): ParsedItem[] {
 	const shape = Document.safeParse(document);
 	if (!shape.success) throw invalidPayload(shape.error.issues[0]?.message ?? "Invalid body.");
 	if (mode === "delete" && itemKey === null) {
@@ -146,20 +151,32 @@ export function validateItems(document: unknown, itemKey: string | null, mode: I
 		throw itemProblemsError(issues.items, (failed) => `${failed} of ${count(candidates.length)} items are not JSON objects.`);
 	}
 	const items = list.data;
-	if (itemKey === null) return items.map((value) => ({ key: null, value }));
-
+	const checked = check ? check.problems(items) : [];
 	const keyed: ParsedItem[] = [];
 	const bad: ItemProblem[] = [];
 	items.forEach((value, index) => {
+		if (itemKey === null) {
+			keyed.push({ key: null, value });
+			return;
+		}
 		const key = Object.hasOwn(value, itemKey) ? resolveItemKey(value[itemKey]) : null;
 		const problem = keyProblem(key, itemKey, index);
 		if (problem !== null) bad.push({ index, path: [index, itemKey], message: problem });
 		else keyed.push({ key, value });
 	});
-	if (bad.length > 0) {
-		throw itemProblemsError(bad, (failed) => `${failed} of ${count(items.length)} items lack a valid item key "${itemKey}".`);
+	if (bad.length > 0 || checked.length > 0) {
+		// Key problems and the check's, in one answer: each item's key problem first.
+		const why = [bad.length > 0 ? `lack a valid item key "${itemKey}"` : null, checked.length > 0 ? check?.failing : null].filter(Boolean).join(" or ");
+		throw itemProblemsError([...bad, ...checked], (failed) => `${failed} of ${count(items.length)} items ${why}.`);
 	}
 	return keyed;
+}
+
+/** A further check of a request's items (the stream's schema, at the edge): their problems, and how the message words a failing item. */
+export interface ItemCheck {
+	problems(items: readonly JsonObject[]): ItemProblem[];
+	/** e.g. "do not match the stream's schema", after "3 of 10 items". */
+	failing: string;
 }
 
 /** Decoded text → validated items: the whole check an ingest body goes through, at the edge and again in the stream. */

@@ -59,3 +59,18 @@ export async function deleteStreamRow(db: D1Database, name: string): Promise<boo
 		.run();
 	return result.meta.changes > 0;
 }
+
+/** A stream's schema as the JSON text stored, or null when it has none (or there is no such stream). */
+export async function getStreamSchemaText(db: D1Database, name: string): Promise<string | null> {
+	const row = await db.prepare("SELECT schema FROM streams WHERE name = ?").bind(name).first<{ schema: string | null }>();
+	return row?.schema ?? null;
+}
+
+/** Sets (or, with null, removes) a stream's schema. Returns false when there is no such stream. */
+export async function setStreamSchema(db: D1Database, name: string, schema: Record<string, unknown> | null): Promise<boolean> {
+	const result = await db
+		.prepare("UPDATE streams SET schema = ? WHERE name = ?")
+		.bind(schema === null ? null : JSON.stringify(schema), name)
+		.run();
+	return result.meta.changes > 0;
+}

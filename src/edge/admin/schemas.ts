@@ -166,3 +166,26 @@ export const StreamCleared = z
 	.openapi("StreamCleared");
 
 export const StreamDeleted = z.object({ deleted: z.literal(true), name: StreamName }).openapi("StreamDeleted");
+
+export const PatchStream = z
+	.object({
+		schema: z
+			.record(z.string(), z.unknown())
+			.nullable()
+			.openapi({
+				description:
+					'The stream\'s item schema: JSON Schema draft 2020-12, top level `"type": "object"`, at most 64 KB (65,536 bytes of its JSON), every `$ref` within it (starting with `#`). `null` removes it. Checked in `upsert` and `replace` requests received from then on (within 60 s everywhere).',
+				example: { type: "object", required: ["id", "price"], properties: { id: { type: "string" }, price: { type: "number", minimum: 0 } } },
+			}),
+	})
+	.strict()
+	.openapi("PatchStream");
+
+export const StreamSchemaBody = z
+	.object({
+		schema: z
+			.record(z.string(), z.unknown())
+			.nullable()
+			.openapi({ description: "The stream's item schema (JSON Schema draft 2020-12), null when it has none." }),
+	})
+	.openapi("StreamSchema");

@@ -3,15 +3,16 @@ import { ingestKeys } from "../../services/auth/ingest-auth";
 import { rendererTokens } from "../../services/auth/renderer-auth";
 import type { AppEnv } from "../http/context";
 import { envelope, errorResponses, jsonResponse, ok } from "../http/envelope";
-import { ApiError } from "../../model/errors";
+import { ApiError, invalidPayload } from "../../model/errors";
 import { validationHook } from "../http/validation";
 import { deleteConnectors } from "../../storage/connector-removal";
 import { listConnectorsOf } from "../../storage/connectors";
 import { deleteRendererTokensOf } from "../../storage/renderer-tokens";
-import { type StreamRecord, deleteStreamRow, getStream, listStreams } from "../../storage/streams";
+import { type StreamRecord, deleteStreamRow, getStream, listStreams, setStreamSchema } from "../../storage/streams";
+import { schemaRefusals, streamSchemas } from "../../services/schemas";
 import { streamNotFound } from "../stream-routes/existence";
 import { streamStub } from "../../stream/stub";
-import { DeleteStreamQuery, StreamDeleted, StreamDetail, StreamInfo, StreamParams } from "./schemas";
+import { DeleteStreamQuery, PatchStream, StreamDeleted, StreamDetail, StreamInfo, StreamParams } from "./schemas";
 
 export const streamRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -49,6 +50,34 @@ streamRoutes.openapi(
 	}),
 	async (c) => {
 		const { stream } = c.req.valid("param");
+		const row = await streamOr404(c.env.DB, stream);
+		const summary = await streamStub(c.env, stream).summary();
+		return c.json(ok({ ...row, ...summary }), 200);
+	},
+);
+
+streamRoutes.openapi(
+	createRoute({
+		method: "patch",
+		path: "/{stream}",
+		tags,
+		security,
+		summary: "Set or remove the stream's item schema",
+		description:
+			"An invalid schema is `400 INVALID_PAYLOAD` whose `details` say where (`path`, under `schema`) and what. From then on (at once in the isolate that took the change, within `AUTH_CACHE_TTL_SECONDS`, at most 60 s, everywhere) every item of an `upsert` or `replace` request is checked against it at the edge; requests accepted before are not checked again.",
+		request: { params: StreamParams, body: { content: { "application/json": { schema: PatchStream } }, required: true } },
+		responses: { 200: jsonResponse(envelope(StreamDetail), "The stream, with its schema."), ...errorResponses(400, 401, 404) },
+	}),
+	async (c) => {
+		const { stream } = c.req.valid("param");
+		const { schema } = c.req.valid("json");
+		if (schema !== null) {
+			const refusals = schemaRefusals(schema);
+			if (refusals.length > 0) throw invalidPayload(`The schema is not usable: ${refusals[0]?.message}`, refusals);
+		}
+		if (!(await setStreamSchema(c.env.DB, stream, schema))) throw streamNotFound(stream);
+		// This isolate checks the next request against the new schema; the others within their cache's TTL.
+		streamSchemas.forget(stream);
 		const row = await streamOr404(c.env.DB, stream);
 		const summary = await streamStub(c.env, stream).summary();
 		return c.json(ok({ ...row, ...summary }), 200);

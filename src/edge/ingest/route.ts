@@ -17,6 +17,8 @@ import { parseIngestHeaders } from "./headers";
 import { registerIngestDocs } from "./docs";
 import { type IngestMode, decodeUtf8, parseDocument, validateItems } from "../../model/payload";
 import { RateLimitedLog } from "./rate-limited-log";
+import { firstProblems } from "../../model/item-problems";
+import { streamSchemas } from "../../services/schemas";
 
 type IngestEnv = AppEnv & { Variables: { rateLimit?: RateDecision } };
 type IngestContext = Context<IngestEnv>;
@@ -61,7 +63,9 @@ async function handleIngest(c: IngestContext, pathStream: string | null): Promis
 		return await accept(c, attempt, pathStream);
 	} catch (error) {
 		const status = error instanceof ApiError ? error.status : 500;
-		const message = error instanceof ApiError ? `${error.code}: ${error.message}` : "INTERNAL_ERROR: the request could not be queued.";
+		// A refusal with item problems names its first ones, so the connector's log says what to fix.
+		const message =
+			error instanceof ApiError ? `${error.code}: ${error.message}${firstProblems(error.details)}` : "INTERNAL_ERROR: the request could not be queued.";
 		if (status === 429) logRateLimited(c, attempt);
 		else writeLog(c, attempt, status >= 500 ? "failed" : "rejected", message, status);
 		throw error;
@@ -121,6 +125,9 @@ async function readRequest(c: IngestContext, connectorItemKey: string | null, at
 	attempt.idempotencyKey = headers["idempotency-key"] ?? null;
 	const mode = headers["x-ingest-mode"] ?? "upsert";
 	attempt.mode = mode;
+	// Deletes name items by key only; upserts and replaces are checked against the stream's schema, resolved
+	// (from this isolate's cache, almost always) while the body is read.
+	const schema = mode === "delete" ? null : settled(streamSchemas.resolve(c.env, attempt.principal.connector.stream));
 	const bytes = await readLimitedBody(c.req.raw.body, {
 		contentLength: c.req.header("Content-Length"),
 		gzip: headers["content-encoding"] === "gzip",
@@ -129,9 +136,26 @@ async function readRequest(c: IngestContext, connectorItemKey: string | null, at
 	const itemKey = headers["x-item-key"] ?? connectorItemKey;
 	const document = parseDocument(text, headers["content-type"]);
 	attempt.itemsReceived = Array.isArray(document) ? document.length : 1;
-	const items = validateItems(document, itemKey, mode);
+	const compiled = schema === null ? null : await unwrap(schema);
+	const check = compiled === null ? undefined : { problems: compiled.check, failing: "do not match the stream's schema" };
+	const items = validateItems(document, itemKey, mode, check);
 	attempt.itemsReceived = items.length;
 	return { bytes, text, format: headers["content-type"], itemKey, mode, itemsReceived: items.length };
+}
+
+type Settled<T> = Promise<{ ok: true; value: T } | { ok: false; error: unknown }>;
+
+/** A promise that never rejects, so one left unawaited (the body's read failed first) is no unhandled rejection. */
+const settled = <T>(promise: Promise<T>): Settled<T> =>
+	promise.then(
+		(value) => ({ ok: true as const, value }),
+		(error: unknown) => ({ ok: false as const, error }),
+	);
+
+async function unwrap<T>(result: Settled<T>): Promise<T> {
+	const outcome = await result;
+	if (!outcome.ok) throw outcome.error;
+	return outcome.value;
 }
 
 /** A repeat of an idempotency key: a replay of the original (202) or a different body (422). */

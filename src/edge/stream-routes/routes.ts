@@ -1,6 +1,8 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
-import { ItemParams, StreamParams } from "../admin/schemas";
+import { ItemParams, StreamParams, StreamSchemaBody } from "../admin/schemas";
+import { getStream } from "../../storage/streams";
+import { streamNotFound } from "./existence";
 import type { AppEnv } from "../http/context";
 import { envelope, errorResponses, jsonResponse, ok } from "../http/envelope";
 import { ApiError, invalidPayload } from "../../model/errors";
@@ -102,6 +104,34 @@ streams.openapi(
 		if (!item) throw new ApiError(404, "ITEM_NOT_FOUND", `Stream "${stream}" has no item "${key}".`);
 		// RPC types a record of unknown values as never; the object's item is what StreamItem describes.
 		return c.json(ok<z.infer<typeof StreamItem>>(item), 200);
+	},
+);
+
+// As for GET /items/:key: credentials first, so a caller without them learns nothing of the path.
+streams.use(
+	"/:stream/schema",
+	createMiddleware<AppEnv>(async function schemaAccess(c, next) {
+		await authorizeStreamRead(c.env, c.req.param("stream") ?? "", { authorization: c.req.header("Authorization") });
+		await next();
+	}),
+);
+
+streams.openapi(
+	createRoute({
+		method: "get",
+		path: "/{stream}/schema",
+		tags: ["Streams"],
+		security: readSecurity,
+		summary: "The stream's item schema",
+		description: "The JSON Schema (draft 2020-12) that every item of an `upsert` or `replace` request is checked against, `null` when the stream has none.",
+		request: { params: StreamParams },
+		responses: { 200: jsonResponse(envelope(StreamSchemaBody), "The schema, or null."), ...errorResponses(401, 404) },
+	}),
+	async (c) => {
+		const { stream } = c.req.valid("param");
+		const row = await getStream(c.env.DB, stream);
+		if (!row) throw streamNotFound(stream);
+		return c.json(ok({ schema: row.schema }), 200);
 	},
 );
 
