@@ -8,6 +8,7 @@ import { groupCpuMs, serverProcessGroup } from "./lib/server-cpu.ts";
 import { benchStream } from "./lib/setup.ts";
 import { streamItemCount, waitForSeq } from "./lib/stream-state.ts";
 import { fmt, quantile, table } from "./lib/stats.ts";
+import { BENCH_SCHEMA, benchItem } from "../test/fixtures/bench-schema.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -19,6 +20,8 @@ const LEVELS = (process.env.BENCH_CONNECTIONS ?? "10,50").split(",").map(Number)
 const [FIRST_LEVEL = 10] = LEVELS;
 /** The consumer's max_batch_timeout (seconds) of the second server, which trades apply latency for batch size. */
 const BATCH_TIMEOUT = Number(process.env.BENCH_BATCH_TIMEOUT ?? 0.05);
+/** BENCH_SCHEMA_ONLY=1 measures only the stream-schema rows and rewrites only their section. */
+const SCHEMA_ONLY = process.env.BENCH_SCHEMA_ONLY === "1";
 
 /** A server under load and the process group whose CPU time is its cost. */
 interface Target {
@@ -36,6 +39,8 @@ interface Scenario {
 	perRequest?: () => Record<string, string>;
 	/** The stream the consumer applies to, drained after each run. */
 	stream?: string;
+	/** The body, when not itemsBody(items). */
+	body?: string;
 }
 
 interface Summary {
@@ -62,6 +67,8 @@ const itemsBody = (count: number) =>
 			: Array.from({ length: count }, (_, i) => ({ id: `item-${i}`, region: "North", revenue: i })),
 	);
 const median = (values: number[]) => quantile(values, 0.5);
+/** A body of items valid against BENCH_SCHEMA. */
+const schemaBody = (count: number) => JSON.stringify(count === 1 ? benchItem(0) : Array.from({ length: count }, (_, i) => benchItem(i)));
 
 /**
  * wrangler.toml with the ingest consumer's max_batch_timeout changed, written beside it
@@ -115,13 +122,44 @@ try {
 		// Keyless, so that every applied request adds items: the stream's seq then counts the requests applied.
 		await real("POST /api/ingest, 1 item + Idempotency-Key", 1, null, () => ({ "Idempotency-Key": crypto.randomUUID() })),
 	];
+	// Stream schemas: each candidate validator alone (the test Worker's bench route: parse, then validate every item),
+	// and the real route on a stream with BENCH_SCHEMA against one without, with the same items.
+	const validateRow = (library: string, items: number): Scenario => ({
+		target: main,
+		connections: FIRST_LEVEL,
+		name: `validate ${items} item${items === 1 ? "" : "s"}: ${library}`,
+		items,
+		path: `/api/bench/validate/${library}`,
+		headers: json,
+		body: schemaBody(items),
+	});
+	const withSchema = async (scenario: Scenario): Promise<Scenario> => {
+		const response = await fetch(`${server.url}/api/admin/streams/${scenario.stream}`, {
+			method: "PATCH",
+			headers: { Authorization: `Bearer ${server.adminToken}`, ...json },
+			body: JSON.stringify({ schema: BENCH_SCHEMA }),
+		});
+		if (!response.ok) throw new Error(`PATCH schema: ${response.status} ${await response.text()}`);
+		return scenario;
+	};
+	const schemaScenarios: Scenario[] = [];
+	for (const items of [1, 100]) {
+		const plural = items === 1 ? "item" : "items";
+		schemaScenarios.push(
+			validateRow("none", items),
+			validateRow("cfworker", items),
+			validateRow("zod", items),
+			{ ...(await real(`POST /api/ingest, ${items} ${plural}, no schema`, items)), body: schemaBody(items) },
+			await withSchema({ ...(await real(`POST /api/ingest, ${items} ${plural}, stream schema`, items)), body: schemaBody(items) }),
+		);
+	}
 	const batchingScenarios: Scenario[] = [
 		floorRow(batching, `floor, consumer max_batch_timeout = ${BATCH_TIMEOUT} s`),
 		await real(`POST /api/ingest, 1 item, consumer max_batch_timeout = ${BATCH_TIMEOUT} s`, 1, "id", undefined, batching),
 	];
 	// The same scenarios (same connectors and streams) at each level of concurrency.
 	const levels = LEVELS.map((connections) => base.map((scenario) => ({ ...scenario, connections })));
-	const all = [...levels.flat(), ...batchingScenarios];
+	const all = SCHEMA_ONLY ? schemaScenarios : [...levels.flat(), ...batchingScenarios, ...schemaScenarios];
 	const samples = new Map<Scenario, Sample[]>(all.map((scenario) => [scenario, []]));
 
 	const measure = async (scenario: Scenario, seconds: number): Promise<Sample> => {
@@ -130,7 +168,7 @@ try {
 		const result = await runLoad({
 			url: `${target.url}${scenario.path}`,
 			headers: scenario.headers,
-			body: itemsBody(scenario.items),
+			body: scenario.body ?? itemsBody(scenario.items),
 			perRequest: scenario.perRequest,
 			connections: scenario.connections,
 			seconds,
@@ -162,10 +200,6 @@ try {
 			samples.get(scenario)?.push(await measure(scenario, SECONDS));
 		}
 	}
-	for (const scenario of all.filter(isIdempotent)) accepted += (samples.get(scenario) ?? []).reduce((sum, sample) => sum + sample.ok, 0);
-	const seq = await waitForSeq(server.url, server.adminToken, idempotent.stream as string, accepted);
-	const stored = await streamItemCount(server.url, server.adminToken, idempotent.stream as string);
-	console.log(`Idempotency-Key rows: ${accepted} accepted with fresh keys, ${stored} stored, seq ${seq}.`);
 
 	const summary = (scenario: Scenario): Summary => {
 		const runs = samples.get(scenario) ?? [];
@@ -185,39 +219,79 @@ try {
 		});
 	};
 	const columns = ["scenario", "requests/s", "p50 ms", "p99 ms", "items/s", "server CPU ms / request", "requests/s ÷ floor", "floor CPU ÷ CPU", "non-2xx"];
-	const first = levels[0] as Scenario[];
-	const last = levels.at(-1) as Scenario[];
-	const at = (list: Scenario[], index: number) => summary(list[index] as Scenario);
-	const [floor, limited, single] = [0, 1, 2].map((index) => at(first, index)) as [Summary, Summary, Summary];
-	const [batchedFloor, batched] = [0, 1].map((index) => at(batchingScenarios, index)) as [Summary, Summary];
-	const ratio = (list: Scenario[]) => `${fmt(at(list, 2).rps / at(list, 0).rps)} × by requests/s, ${fmt(at(list, 0).cpu / at(list, 2).cpu)} × by CPU`;
-	const body = [
-		"## Ingest overhead against the runtime's floor",
-		"",
-		`Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} by \`npm run bench:overhead\`: autocannon at ${LEVELS.join(" and ")} connections, ${ROUNDS} rounds of ${SECONDS} s per row, every row interleaved within each round; medians of the rounds. Load generator and server share the 2 cores (and the machine is shared with other work), so requests/s move from run to run; the server's CPU per request, read from /proc for wrangler's and workerd's processes, moves much less.`,
-		"",
-		"The floor is `POST /api/bench/floor` in the same Worker (mounted only by the test Worker, test/fixtures/test-worker.ts, which the benchmarks run): the same request-id and CORS middleware, it reads the body and answers the same 202 JSON, with no auth, validation, idempotency or queue. Each real row has a connector of its own (rate limit never reached); the queue consumer applies the items in the same workerd during the run, as production does in its own invocations, and each run ends only when its stream has applied everything, so the CPU column is the whole cost of a request, applying included.",
-		"",
-		`1-item requests against the floor: **${ratio(first)}** at ${FIRST_LEVEL} connections; **${ratio(last)}** at ${last[0]?.connections} connections.`,
-		"",
-		...levels.flatMap((list) => [`### ${list[0]?.connections} connections`, "", table(columns, rowsAgainst(list[0] as Scenario, list)), ""]),
-		`Why the two levels differ: a real request waits a few milliseconds for its queue send, the floor does not. At ${FIRST_LEVEL} connections that wait leaves cores idle, so requests/s is bounded by latency, not CPU. With more connections the server is kept busy and requests/s approaches what the CPU allows; the consumer also finds more messages per batch, and every batch costs a consumer invocation, a stream RPC and a transaction whatever its size (connector logs reach D1 apart from batches, through each stream's log outbox).`,
-		"",
-		`Rate limiter on the hot path: isolates lease tokens from the connector's limiter in blocks sized to their traffic, so a busy connector costs one RPC per block. At ${FIRST_LEVEL} connections the floor answers ${fmt(floor.rps, 0)} requests/s without the limiter and ${fmt(limited.rps, 0)} with it (${fmt(limited.rps / floor.rps)} × the floor, ${fmt(limited.cpu - floor.cpu)} ms of server CPU per request: ${fmt(floor.cpu)} → ${fmt(limited.cpu)}).`,
-		"",
-		`### The consumer's batching: apply latency against CPU per request`,
-		"",
-		`All rows above run with the ingest consumer's \`max_batch_timeout = 0\` (wrangler.toml): a batch leaves as soon as a message is there, which gives renderers the lowest latency; at ${FIRST_LEVEL} connections a batch holds about ${FIRST_LEVEL} messages. A second server in the same run, identical but for \`max_batch_timeout = ${BATCH_TIMEOUT}\`, waits up to ${BATCH_TIMEOUT * 1000} ms to fill batches (${FIRST_LEVEL} connections):`,
-		"",
-		table(columns, rowsAgainst(batchingScenarios[0] as Scenario, batchingScenarios)),
-		"",
-		`Against its own floor, the 1-item request goes from ${fmt(single.rps / floor.rps)} × (${fmt(single.cpu)} ms of CPU) to ${fmt(batched.rps / batchedFloor.rps)} × (${fmt(batched.cpu)} ms) with batching; every item then reaches renderers up to ${BATCH_TIMEOUT * 1000} ms later. The project keeps 0: live views are the point of the product.`,
-		"",
-		`Idempotency-Key rows: autocannon counted ${accepted} 202s with fresh keys (warm-up and both levels included; up to as many more as there were connections were still in flight when each run stopped, and the server accepted them too); the stream holds ${stored} items at seq ${seq}: one item and one seq per applied request, none applied twice.`,
-	].join("\n");
-	console.log(`\n${body}\n`);
-	writeSection("overhead", body);
+	if (!SCHEMA_ONLY) {
+		for (const scenario of all.filter(isIdempotent)) accepted += (samples.get(scenario) ?? []).reduce((sum, sample) => sum + sample.ok, 0);
+		const seq = await waitForSeq(server.url, server.adminToken, idempotent.stream as string, accepted);
+		const stored = await streamItemCount(server.url, server.adminToken, idempotent.stream as string);
+		console.log(`Idempotency-Key rows: ${accepted} accepted with fresh keys, ${stored} stored, seq ${seq}.`);
+		const first = levels[0] as Scenario[];
+		const last = levels.at(-1) as Scenario[];
+		const at = (list: Scenario[], index: number) => summary(list[index] as Scenario);
+		const [floor, limited, single] = [0, 1, 2].map((index) => at(first, index)) as [Summary, Summary, Summary];
+		const [batchedFloor, batched] = [0, 1].map((index) => at(batchingScenarios, index)) as [Summary, Summary];
+		const ratio = (list: Scenario[]) => `${fmt(at(list, 2).rps / at(list, 0).rps)} × by requests/s, ${fmt(at(list, 0).cpu / at(list, 2).cpu)} × by CPU`;
+		const body = [
+			"## Ingest overhead against the runtime's floor",
+			"",
+			`Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} by \`npm run bench:overhead\`: autocannon at ${LEVELS.join(" and ")} connections, ${ROUNDS} rounds of ${SECONDS} s per row, every row interleaved within each round; medians of the rounds. Load generator and server share the 2 cores (and the machine is shared with other work), so requests/s move from run to run; the server's CPU per request, read from /proc for wrangler's and workerd's processes, moves much less.`,
+			"",
+			"The floor is `POST /api/bench/floor` in the same Worker (mounted only by the test Worker, test/fixtures/test-worker.ts, which the benchmarks run): the same request-id and CORS middleware, it reads the body and answers the same 202 JSON, with no auth, validation, idempotency or queue. Each real row has a connector of its own (rate limit never reached); the queue consumer applies the items in the same workerd during the run, as production does in its own invocations, and each run ends only when its stream has applied everything, so the CPU column is the whole cost of a request, applying included.",
+			"",
+			`1-item requests against the floor: **${ratio(first)}** at ${FIRST_LEVEL} connections; **${ratio(last)}** at ${last[0]?.connections} connections.`,
+			"",
+			...levels.flatMap((list) => [`### ${list[0]?.connections} connections`, "", table(columns, rowsAgainst(list[0] as Scenario, list)), ""]),
+			`Why the two levels differ: a real request waits a few milliseconds for its queue send, the floor does not. At ${FIRST_LEVEL} connections that wait leaves cores idle, so requests/s is bounded by latency, not CPU. With more connections the server is kept busy and requests/s approaches what the CPU allows; the consumer also finds more messages per batch, and every batch costs a consumer invocation, a stream RPC and a transaction whatever its size (connector logs reach D1 apart from batches, through each stream's log outbox).`,
+			"",
+			`Rate limiter on the hot path: isolates lease tokens from the connector's limiter in blocks sized to their traffic, so a busy connector costs one RPC per block. At ${FIRST_LEVEL} connections the floor answers ${fmt(floor.rps, 0)} requests/s without the limiter and ${fmt(limited.rps, 0)} with it (${fmt(limited.rps / floor.rps)} × the floor, ${fmt(limited.cpu - floor.cpu)} ms of server CPU per request: ${fmt(floor.cpu)} → ${fmt(limited.cpu)}).`,
+			"",
+			`### The consumer's batching: apply latency against CPU per request`,
+			"",
+			`All rows above run with the ingest consumer's \`max_batch_timeout = 0\` (wrangler.toml): a batch leaves as soon as a message is there, which gives renderers the lowest latency; at ${FIRST_LEVEL} connections a batch holds about ${FIRST_LEVEL} messages. A second server in the same run, identical but for \`max_batch_timeout = ${BATCH_TIMEOUT}\`, waits up to ${BATCH_TIMEOUT * 1000} ms to fill batches (${FIRST_LEVEL} connections):`,
+			"",
+			table(columns, rowsAgainst(batchingScenarios[0] as Scenario, batchingScenarios)),
+			"",
+			`Against its own floor, the 1-item request goes from ${fmt(single.rps / floor.rps)} × (${fmt(single.cpu)} ms of CPU) to ${fmt(batched.rps / batchedFloor.rps)} × (${fmt(batched.cpu)} ms) with batching; every item then reaches renderers up to ${BATCH_TIMEOUT * 1000} ms later. The project keeps 0: live views are the point of the product.`,
+			"",
+			`Idempotency-Key rows: autocannon counted ${accepted} 202s with fresh keys (warm-up and both levels included; up to as many more as there were connections were still in flight when each run stopped, and the server accepted them too); the stream holds ${stored} items at seq ${seq}: one item and one seq per applied request, none applied twice.`,
+		].join("\n");
+		console.log(`\n${body}\n`);
+		writeSection("overhead", body);
+	}
+	const schemaSection = schemaResults(schemaScenarios.map((scenario) => ({ scenario, summary: summary(scenario) })));
+	console.log(`\n${schemaSection}\n`);
+	writeSection("schema", schemaSection);
 } finally {
 	await Promise.all(servers.map((running) => running.stop()));
 	rmSync(configFile, { force: true });
+}
+
+/** The stream-schema section: each validator's cost over parsing alone, and the real route's with a schema over without. */
+function schemaResults(rows: { scenario: Scenario; summary: Summary }[]): string {
+	const byName = new Map(rows.map((row) => [row.scenario.name, row.summary]));
+	const cost = (items: number) => {
+		const plural = items === 1 ? "item" : "items";
+		const get = (name: string) => byName.get(name) as Summary;
+		const none = get(`validate ${items} ${items === 1 ? "item" : "items"}: none`);
+		const perItem = (library: string) => (get(`validate ${items} ${plural}: ${library}`).cpu - none.cpu) / items;
+		const plain = get(`POST /api/ingest, ${items} ${plural}, no schema`);
+		const checked = get(`POST /api/ingest, ${items} ${plural}, stream schema`);
+		return { items, cfworker: perItem("cfworker"), zod: perItem("zod"), route: checked.cpu - plain.cpu, plain, checked };
+	};
+	const costs = [cost(1), cost(100)];
+	const columns = ["scenario", "requests/s", "p50 ms", "p99 ms", "items/s", "server CPU ms / request", "non-2xx"];
+	const tableRows = rows.map(({ scenario, summary: s }) => [scenario.name, fmt(s.rps, 0), fmt(s.p50, 1), fmt(s.p99, 1), fmt(s.rps * scenario.items, 0), fmt(s.cpu), s.failed]);
+	return [
+		"## Stream schemas: the validators on the hot path",
+		"",
+		`Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} by \`npm run bench:overhead\` (${FIRST_LEVEL} connections, ${ROUNDS} rounds of ${SECONDS} s per row, interleaved; medians). The schema is test/fixtures/bench-schema.ts: 8 properties, a nested object with its own required fields, enums, a date-time and an email format, patterns, number ranges; every item matches it. \`validate …\` rows are the test Worker's \`POST /api/bench/validate/:library\`: parse the body, validate every item with a validator built once per isolate (\`none\` only parses). The \`POST /api/ingest\` rows are the real route on a stream with and without the schema, same items.`,
+		"",
+		table(columns, tableRows),
+		"",
+		...costs.map(
+			(c) =>
+				`${c.items === 1 ? "1 item" : `${c.items} items`}: validating costs ${fmt(c.cfworker, 3)} ms of server CPU per item with @cfworker/json-schema, ${fmt(c.zod, 3)} ms with zod's \`z.fromJSONSchema\` (over parsing alone); the real route with the schema costs ${fmt(c.route, 3)} ms more CPU per request than without (${fmt(c.plain.cpu)} → ${fmt(c.checked.cpu)} ms), ${fmt(c.plain.rps, 0)} → ${fmt(c.checked.rps, 0)} requests/s.`,
+		),
+		"",
+		"CPU differences below a few hundredths of a millisecond are within the noise of this shared machine.",
+	].join("\n");
 }

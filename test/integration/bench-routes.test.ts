@@ -40,3 +40,18 @@ describe("benchmark floor routes (test Worker only)", () => {
 		expect(body.data.bytes).toBeGreaterThan(0);
 	});
 });
+
+describe("schema validation bench routes (test Worker only)", () => {
+	it("each library accepts the bench items and refuses a bad one: they do the work they are measured for", async () => {
+		const { benchItem } = await import("../fixtures/bench-schema");
+		for (const library of ["none", "cfworker", "zod"]) {
+			const items = Array.from({ length: 100 }, (_, i) => benchItem(i));
+			const accepted = await call(`/api/bench/validate/${library}`, { method: "POST", body: JSON.stringify(items) });
+			expect(accepted.status, library).toBe(202);
+			const bad = [...items, { ...benchItem(100), revenue: -1 }, { ...benchItem(101), address: { city: "Lyon", country: "France" } }];
+			const refused = await call(`/api/bench/validate/${library}`, { method: "POST", body: JSON.stringify(bad) });
+			expect(refused.status, library).toBe(library === "none" ? 202 : 400);
+		}
+		await failure(await call("/api/bench/validate/ajv", { method: "POST", body: "{}" }), 404, "NOT_FOUND");
+	});
+});
