@@ -13,13 +13,25 @@ function parseJson(text: string): unknown {
 	}
 }
 
+const isPathSegment = (value: unknown): value is string | number =>
+	typeof value === "string" || (typeof value === "number" && Number.isFinite(value));
+
+/**
+ * One entry of `details`, or null when it has no text to show. The server is not
+ * trusted with the shape: a path with anything but strings and numbers is dropped
+ * (a partial path would name the wrong field), an index that is not a count too.
+ */
+function readDetail(value: unknown): DataPoolErrorDetail | null {
+	if (!isRecord(value) || typeof value.message !== "string") return null;
+	const path = Array.isArray(value.path) && value.path.every(isPathSegment) ? [...value.path] : [];
+	const { index, message } = value;
+	return typeof index === "number" && Number.isSafeInteger(index) && index >= 0 ? { index, path, message } : { path, message };
+}
+
+/** The envelope's `details`: its well-formed entries, `[]` when it is absent or not a list. */
 function readDetails(value: unknown): DataPoolErrorDetail[] {
 	if (!Array.isArray(value)) return [];
-	return value.filter(isRecord).map((detail) => ({
-		path: Array.isArray(detail.path) ? detail.path.filter((p): p is string | number => typeof p === "string" || typeof p === "number") : [],
-		message: typeof detail.message === "string" ? detail.message : "",
-		...(typeof detail.index === "number" ? { index: detail.index } : {}),
-	}));
+	return value.map(readDetail).filter((detail): detail is DataPoolErrorDetail => detail !== null);
 }
 
 /** The error an unsuccessful answer stands for, read from the contract's error envelope when there is one. */

@@ -43,3 +43,11 @@ export function fakeApi(script: Answer[] = [], fallback?: Answer) {
 	};
 	return { fetch, sent };
 }
+
+/** The contract's 400 INVALID_PAYLOAD of a request with item problems: `details` as given (any shape: the SDK must not trust it). */
+export function refusedItems(details: unknown, message: string): Response {
+	return Response.json(
+		{ success: false, error: { code: "INVALID_PAYLOAD", message, details }, request_id: "req_bad" },
+		{ status: 400, headers: { "X-Request-Id": "req_bad" } },
+	);
+}
