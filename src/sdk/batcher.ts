@@ -2,6 +2,7 @@ import { type BatchLimits, jsonArrayBytes, MAX_REQUEST_BYTES, MAX_REQUEST_ITEMS,
 import { BatchError, type BatchFailure, DataPoolError } from "./errors.ts";
 import { assertRandomSource, newIdempotencyKey } from "./idempotency-key.ts";
 import { checkItem } from "./item-check.ts";
+import { rejectionOf } from "./rejected-items.ts";
 import type { BatcherOptions, IngestResult, JsonIngest } from "./types.ts";
 
 /** An item as buffered: serialised once, when added, so later changes to the object do not leak in. */
@@ -30,6 +31,12 @@ function limit(name: string, value: number, min: number, max: number): number {
  * item would push it past `maxBytes`, or `flushIntervalMs` after its first item.
  * One request is in flight at a time, so batches reach the API in the order the
  * items were added. Create it with `client.createBatcher()`.
+ *
+ * A batch is one request, accepted or refused whole. A batch answered `400
+ * INVALID_PAYLOAD` naming some of its items (a stream schema they fail) is not
+ * retried: `onRejected` gets those items with their problems, and none of the
+ * batch's items were applied; the failure's `notRejected` holds the others, to
+ * `add()` again.
  */
 export class Batcher {
 	readonly #client: JsonIngest;
@@ -52,6 +59,10 @@ export class Batcher {
 	#settledSeq = 0;
 	#failures: BatchFailure[] = [];
 	#closed = false;
+	/** True while onRejected runs: its add() calls are taken even during close(). */
+	#inOnRejected = false;
+	/** The last item added from onRejected: flush() and close() wait for it too. */
+	#readdedSeq = 0;
 
 	constructor(client: JsonIngest, options: BatcherOptions = {}) {
 		this.#client = client;
@@ -76,9 +87,11 @@ export class Batcher {
 	 * `maxBufferedItems` are held (backpressure); delivery is confirmed by `flush()`.
 	 * Rejects at once, with a DataPoolError, an item the API would refuse: not an
 	 * object, without the item key, or too large for a request of `maxBytes`.
+	 * Once `close()` was called it rejects with `BATCHER_CLOSED`, except when called
+	 * from `onRejected` (synchronously), so a refused batch's items can go again.
 	 */
 	async add(item: object): Promise<void> {
-		if (this.#closed) throw new DataPoolError("The batcher is closed.", { code: "BATCHER_CLOSED" });
+		if (this.#closed && !this.#inOnRejected) throw new DataPoolError("The batcher is closed.", { code: "BATCHER_CLOSED" });
 		const json = checkItem(item, this.#options.itemKey ?? null);
 		const bytes = this.#encoder.encode(json).byteLength;
 		if (jsonArrayBytes(1, bytes) > this.#limits.maxBytes) {
@@ -87,6 +100,7 @@ export class Batcher {
 			});
 		}
 		const entry: Entry = { value: item, json, bytes, seq: ++this.#lastSeq };
+		if (this.#inOnRejected) this.#readdedSeq = entry.seq;
 		if (this.#held < this.#maxBuffered && this.#waiters.length === 0) {
 			this.#admit(entry);
 			return;
@@ -105,7 +119,8 @@ export class Batcher {
 	 */
 	async flush(): Promise<void> {
 		const target = this.#lastSeq;
-		while (this.#settledSeq < target) {
+		// Items added again from onRejected meanwhile are part of what was asked to be delivered.
+		while (this.#settledSeq < Math.max(target, this.#readdedSeq)) {
 			const progressed = new Promise<void>((resolve) => this.#progress.push(resolve));
 			this.#cut(true);
 			await progressed;
@@ -171,8 +186,13 @@ export class Batcher {
 				caught instanceof DataPoolError
 					? caught
 					: new DataPoolError(`The batch could not be sent: ${String(caught)}`, { code: "UNEXPECTED_ERROR", cause: caught });
-			const failure: BatchFailure = { error, items, idempotencyKey };
+			const failure: BatchFailure = { error, items, idempotencyKey, ...rejectionOf(error, items) };
 			this.#failures.push(failure);
+			if (failure.rejected.length > 0) {
+				this.#inOnRejected = true;
+				this.#notify(this.#options.onRejected, failure.rejected, failure);
+				this.#inOnRejected = false;
+			}
 			this.#notify(this.#options.onError, failure);
 		} finally {
 			this.#settled(batch);

@@ -16,11 +16,15 @@ export type DataPoolErrorCode =
 	// Codes added to the API later still arrive as they are.
 	| (string & {});
 
-/** One entry of an error's `details`, as the API sends it. */
+/**
+ * One entry of an error's `details`. For a problem of one item of the request
+ * `index` is the item's position in the body and `path` starts with it
+ * (`[2, "price"]`); other details have no `index`.
+ */
 export interface DataPoolErrorDetail {
+	index?: number;
 	path: (string | number)[];
 	message: string;
-	index?: number;
 }
 
 /** What a DataPoolError is made from. */
@@ -58,11 +62,45 @@ export class DataPoolError extends Error {
 	}
 }
 
-/** A batch the batcher could not deliver: the error, and the items it held. */
+/** One problem the API found in an item: where in the item (`[]` for the item itself), and what. */
+export interface ItemProblem {
+	path: (string | number)[];
+	message: string;
+}
+
+/** An item of a batch that the API refused (its schema or its item key), with what is wrong with it. */
+export interface RejectedItem {
+	/** The item's position in the batch (`BatchFailure.items`). */
+	index: number;
+	/** The item as it was added. */
+	item: object;
+	problems: ItemProblem[];
+}
+
+/**
+ * A batch the batcher could not deliver: the error, and the items it held. A batch is
+ * one request, applied whole or not at all: none of its items were applied, the
+ * rejected ones nor the others.
+ */
 export interface BatchFailure {
 	error: DataPoolError;
+	/** Every item of the batch, in the order they were added. */
 	items: readonly object[];
 	idempotencyKey: string;
+	/**
+	 * The items the API refused, in batch order, when it answered `400 INVALID_PAYLOAD`
+	 * naming them (a stream schema or item key they fail); `[]` for any other failure.
+	 * The API lists at most 100 problems, so the list may be partial: see `rejectedTotal`.
+	 */
+	rejected: readonly RejectedItem[];
+	/** How many of the batch's items the API said failed in all; more than `rejected.length` when its list was cut. */
+	rejectedTotal: number;
+	/**
+	 * The batch's items that `rejected` does not name: not applied either (the request
+	 * was refused whole), ready to `add()` again. When `rejectedTotal` exceeds
+	 * `rejected.length`, some of them failed too and will be reported when sent again.
+	 */
+	notRejected: readonly object[];
 }
 
 /** Rejects `flush()` and `close()` when batches failed since the previous flush or close. */

@@ -5,7 +5,7 @@ export type { BatchLimits } from "./batch-plan.ts";
 export { Batcher } from "./batcher.ts";
 export { DataPoolIngest } from "./client.ts";
 export { BatchError, DataPoolError } from "./errors.ts";
-export type { BatchFailure, DataPoolErrorCode, DataPoolErrorDetail, DataPoolErrorInit } from "./errors.ts";
+export type { BatchFailure, DataPoolErrorCode, DataPoolErrorDetail, DataPoolErrorInit, ItemProblem, RejectedItem } from "./errors.ts";
 export { newIdempotencyKey } from "./idempotency-key.ts";
 export type { IngestMode, ItemKeyValue } from "./operations.ts";
 export { backoffDelay, DEFAULT_BACKOFF, isRetryableStatus, parseRetryAfter, retryDelay } from "./retry-policy.ts";

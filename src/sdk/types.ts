@@ -1,4 +1,4 @@
-import type { BatchFailure } from "./errors.ts";
+import type { BatchFailure, RejectedItem } from "./errors.ts";
 import type { BackoffOptions } from "./retry-policy.ts";
 
 /** How a DataPoolIngest client talks to the API. */
@@ -78,6 +78,15 @@ export interface BatcherOptions {
 	onBatch?: (result: IngestResult, items: readonly object[]) => void;
 	/** Called for each batch that failed for good; `flush()` and `close()` reject with it too. */
 	onError?: (failure: BatchFailure) => void;
+	/**
+	 * Called, before `onError`, as soon as the API refuses a batch naming some of its items
+	 * (`400 INVALID_PAYLOAD`: the stream's schema or the item key), with those items and
+	 * their problems. The request was refused whole, so none of the batch's items were
+	 * applied: `add()` the fixed ones and `failure.notRejected` again from here (it is
+	 * allowed even while `close()` runs, which then waits for them). Not retried: the same
+	 * items would be refused again. The batch still counts as failed in `flush()` and `close()`.
+	 */
+	onRejected?: (rejected: readonly RejectedItem[], failure: BatchFailure) => void;
 }
 
 /** A batch about to be sent, as `BatcherOptions.idempotencyKey` sees it. */
