@@ -42,7 +42,25 @@ export function parseSchemaText(text: string): { schema: Record<string, unknown>
 	return { schema: parsed as Record<string, unknown> };
 }
 
-/** A schema as the editor shows it: indented by two spaces; no schema is an empty editor. */
+/**
+ * A schema as the editor shows it: indented by two spaces, a list of plain values (`"type"`,
+ * `"required"`, `"enum"`) on one line so a schema reads at a glance; no schema is an empty editor.
+ */
 export function schemaText(schema: Record<string, unknown> | null): string {
-	return schema === null ? "" : JSON.stringify(schema, null, 2);
+	return schema === null ? "" : pretty(schema, "");
+}
+
+function pretty(value: unknown, indent: string): string {
+	if (value === null || typeof value !== "object") return JSON.stringify(value);
+	const inner = `${indent}  `;
+	if (Array.isArray(value)) {
+		if (value.length === 0) return "[]";
+		if (value.every((element) => element === null || typeof element !== "object")) {
+			return `[${value.map((element) => JSON.stringify(element)).join(", ")}]`;
+		}
+		return `[\n${value.map((element) => inner + pretty(element, inner)).join(",\n")}\n${indent}]`;
+	}
+	const entries = Object.entries(value);
+	if (entries.length === 0) return "{}";
+	return `{\n${entries.map(([name, field]) => `${inner}${JSON.stringify(name)}: ${pretty(field, inner)}`).join(",\n")}\n${indent}}`;
 }

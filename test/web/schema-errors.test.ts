@@ -33,8 +33,37 @@ describe("parseSchemaText", () => {
 		expect(parseSchemaText(' {"type": "object"} ')).toEqual({ schema: { type: "object" } });
 	});
 
-	it("shows a schema indented and no schema as an empty editor", () => {
-		expect(schemaText({ type: "object" })).toBe('{\n  "type": "object"\n}');
+	it("shows a schema indented, lists of plain values on one line, and no schema as an empty editor", () => {
+		const schema = {
+			type: "object",
+			properties: { note: { type: ["string", "null"] }, rows: { type: "array", items: {}, prefixItems: [{ type: "string" }] } },
+			required: ["note"],
+			enum: [],
+		};
+		expect(schemaText(schema)).toBe(
+			[
+				"{",
+				'  "type": "object",',
+				'  "properties": {',
+				'    "note": {',
+				'      "type": ["string", "null"]',
+				"    },",
+				'    "rows": {',
+				'      "type": "array",',
+				'      "items": {},',
+				'      "prefixItems": [',
+				"        {",
+				'          "type": "string"',
+				"        }",
+				"      ]",
+				"    }",
+				"  },",
+				'  "required": ["note"],',
+				'  "enum": []',
+				"}",
+			].join("\n"),
+		);
+		expect(JSON.parse(schemaText(schema))).toEqual(schema);
 		expect(schemaText(null)).toBe("");
 	});
 });

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { apiEnvelope, errorMessage } from "../api";
 import { formatTime } from "../format";
+import { splitLogError } from "../log-error";
 import { useInterval } from "../hooks";
 import { LOG_STATUSES, type LogEntry, type LogPage, type LogStatus } from "../types";
 import { StatusBadge } from "./status-badge";
@@ -121,8 +122,8 @@ export function LogsPanel(props: { connectorId: string }) {
 								<td data-label="Status">
 									<StatusBadge status={row.status} />
 								</td>
-								<td data-label="Error" class="break">
-									{row.error ?? <span class="muted">—</span>}
+								<td data-label="Error" class="break log-error">
+									{row.error === null ? <span class="muted">—</span> : <LogErrorText error={row.error} />}
 								</td>
 							</tr>
 						))}
@@ -135,6 +136,23 @@ export function LogsPanel(props: { connectorId: string }) {
 				</button>
 			)}
 		</section>
+	);
+}
+
+/** An error, with a schema refusal's first problems one per line (each names its item's index and field). */
+function LogErrorText(props: { error: string }) {
+	const { summary, problems } = splitLogError(props.error);
+	if (problems.length === 0) return <>{summary}</>;
+	return (
+		<>
+			{summary}
+			<span class="log-problems-head"> First problems:</span>
+			<ul class="log-problems">
+				{problems.map((problem, index) => (
+					<li key={`${index}:${problem}`}>{problem}</li>
+				))}
+			</ul>
+		</>
 	);
 }
 

@@ -4,6 +4,7 @@ import { ErrorAlert } from "../components/error-alert";
 import { ItemsPanel } from "../components/items-panel";
 import { LiveBadge } from "../components/status-badge";
 import { RateChart } from "../components/rate-chart";
+import { SchemaPanel } from "../components/schema-panel";
 import { useInterval } from "../hooks";
 import { type LiveStatus, subscribe } from "../live-source";
 import { RateWindow } from "../rate-window";
@@ -12,7 +13,10 @@ import type { StreamItem } from "../types";
 
 const SHOWN_ITEMS = 100;
 
-/** A stream's items as they change: a table (delete an item, clear all), the seq, the connection state and the ingest rate. */
+/**
+ * A stream's items as they change: a table (delete an item, clear all), the seq, the connection
+ * state and the ingest rate; and its item schema, which can be suggested from those items.
+ */
 export function StreamPage(props: { stream: string }) {
 	const [status, setStatus] = useState<LiveStatus>("connecting");
 	const [seq, setSeq] = useState<number | null>(null);
@@ -95,6 +99,7 @@ export function StreamPage(props: { stream: string }) {
 				loaded={seq !== null}
 				changedAfter={changedAfter}
 			/>
+			<SchemaPanel stream={props.stream} count={count} itemValues={() => [...items.current.values()].map((item) => item.value)} />
 		</>
 	);
 }
