@@ -102,6 +102,9 @@ describe("a stream's item schema in the dashboard, in Chromium", () => {
 		await page.getByText("Not saved yet.").waitFor();
 		expect(patches).toEqual([]);
 		expect(await storedSchema(stream)).toBeNull();
+		// docs/images/schema.png is this picture (the viewport from the panel's heading), copied by hand when the editor changes.
+		await page.locator("#schema-heading").evaluate((heading) => heading.scrollIntoView());
+		await page.screenshot({ path: path.join(SCREENSHOTS, "30-schema-suggested.png") });
 	});
 
 	it("refuses text that is not JSON in the browser, before anything is sent", async () => {
@@ -133,7 +136,8 @@ describe("a stream's item schema in the dashboard, in Chromium", () => {
 		await editor().fill(JSON.stringify(invalid, null, 2));
 		await page.getByRole("button", { name: "Save schema" }).click();
 		const shown = page.locator("#schema-editor-error li");
-		await shown.first().waitFor();
+		// The list still holds the browser's parse error until the API answers.
+		await shown.filter({ hasText: "/properties/price/$ref" }).waitFor();
 		const pointers = expected.details.map((detail) => `/${detail.path.slice(1).join("/")}`);
 		expect(pointers).toContain("/$schema");
 		expect(pointers).toContain("/properties/price/$ref");
@@ -231,18 +235,13 @@ describe("a stream's item schema in the dashboard, in Chromium", () => {
 		const long = { type: "object", properties: { [`a_${"very_".repeat(30)}long_field`]: { $ref: `https://example.com/${"x".repeat(80)}` } } };
 		await editor().fill(JSON.stringify(long));
 		await page.getByRole("button", { name: "Save schema" }).click();
-		await page.locator("#schema-editor-error li").first().waitFor();
+		await page.locator("#schema-editor-error li", { hasText: "Remote $ref" }).waitFor();
 		expect(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)).toBe(false);
 		await screenshot(page, "34-schema-375px");
 		await page.setViewportSize({ width: 1280, height: 900 });
 	});
 
-	it("keeps a picture of the editor for the docs, and logged no error in the page", async () => {
-		const { page } = browser;
-		await page.getByRole("button", { name: "Suggest from current items" }).click();
-		await page.locator("#schema-heading").scrollIntoViewIfNeeded();
-		// docs/images/schema.png is this picture (the viewport, not the whole page), copied by hand when the editor changes.
-		await page.screenshot({ path: path.join(SCREENSHOTS, "35-schema-suggested.png") });
+	it("logged no error in the page", () => {
 		expect(pageErrors).toEqual([]);
 	});
 });
