@@ -77,6 +77,8 @@ function walk(schema: unknown, at: Path, out: Problem[]): void {
 		const ref = schema[name];
 		if (ref === undefined) continue;
 		if (typeof ref !== "string") out.push({ path: [...at, name], message: `${name} must be a string.` });
+		// The validator would ignore it silently: refused, so no schema seems to check what it does not.
+		else if (name === "$dynamicRef") out.push({ path: [...at, name], message: "$dynamicRef is not supported: use $ref." });
 		// Only references into this document: a stream's check must never depend on, or fetch, another one.
 		else if (!ref.startsWith("#")) out.push({ path: [...at, name], message: `Remote ${name} "${ref}" is not allowed: only references within the schema (starting with #).` });
 	}

@@ -67,6 +67,7 @@ describe("a stream's schema, set and read", () => {
 		["no top-level type", { properties: {} }, ["schema", "type"], '"type": "object"'],
 		["a remote $ref", { type: "object", properties: { a: { $ref: "https://example.com/a.json" } } }, ["schema", "properties", "a", "$ref"], "Remote $ref"],
 		["a relative $ref", { type: "object", properties: { a: { $ref: "other.json#/x" } } }, ["schema", "properties", "a", "$ref"], "Remote $ref"],
+		["a $dynamicRef, which the validator would ignore", { type: "object", properties: { a: { $dynamicRef: "#x" } } }, ["schema", "properties", "a", "$dynamicRef"], "not supported"],
 		["a $ref that does not resolve", { type: "object", properties: { a: { $ref: "#/$defs/missing" } } }, ["schema"], "does not resolve"],
 		["a pattern that is no regular expression", { type: "object", properties: { a: { type: "string", pattern: "([" } } }, ["schema", "properties", "a", "pattern"], "regular expression"],
 		["required that is not a list", { type: "object", required: "id" }, ["schema", "required"], "list of field names"],

@@ -48,6 +48,8 @@ export function registerIngestDocs(registry: OpenAPIHono["openAPIRegistry"]): vo
 			path,
 			tags: ["Ingest"],
 			summary: path.includes("{stream}") ? "Ingest items, checking the key's stream" : "Ingest items",
+			description:
+				"In `upsert` and `replace` modes every item is checked against the stream's schema, if it has one (`PATCH /api/admin/streams/{stream}`): any failing item is `400 INVALID_PAYLOAD` and nothing is queued; `details` lists `{index, path: [index, ...field path], message}` in index order (at most 100, item-key problems among them) and the message counts every item that failed.",
 			security: [{ IngestKey: [] }],
 			request: {
 				headers: DocumentedHeaders,
