@@ -194,12 +194,14 @@ describe("a stream's item schema in the dashboard, in Chromium", () => {
 		expect(firstFive[0]).toMatch(/^\[0\]\.price: /);
 		expect(firstFive.some((problem) => problem.startsWith("[1].price: "))).toBe(true);
 
+		await screenshot(page, "33-log-schema-problems");
+
 		await page.setViewportSize({ width: 375, height: 812 });
 		await row.scrollIntoViewIfNeeded();
 		expect(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)).toBe(false);
 		const box = await cell.boundingBox();
 		expect(box && box.x + box.width).toBeLessThanOrEqual(375);
-		await screenshot(page, "33-log-schema-problems-375px");
+		await screenshot(page, "34-log-schema-problems-375px");
 		await page.setViewportSize({ width: 1280, height: 900 });
 	});
 
@@ -237,7 +239,7 @@ describe("a stream's item schema in the dashboard, in Chromium", () => {
 		await page.getByRole("button", { name: "Save schema" }).click();
 		await page.locator("#schema-editor-error li", { hasText: "Remote $ref" }).waitFor();
 		expect(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)).toBe(false);
-		await screenshot(page, "34-schema-375px");
+		await screenshot(page, "35-schema-375px");
 		await page.setViewportSize({ width: 1280, height: 900 });
 	});
 
