@@ -1,13 +1,13 @@
 import { newRequestId } from "../src/model/ids";
 import { toMessages } from "../src/edge/ingest/enqueue";
-import type { IngestMessage } from "../src/model/operation";
+import type { OperationPart } from "../src/model/operation";
 
 /** The queue messages of one accepted request, exactly as the edge would queue them. */
 export function queuedRequest(
 	connector: { id: string; stream: string },
 	items: unknown[],
 	options: { itemKey?: string; receivedAt?: number; requestId?: string; idempotencyKey?: string; mode?: "upsert" | "delete" | "replace" } = {},
-): IngestMessage[] {
+): OperationPart[] {
 	const receivedAt = options.receivedAt ?? Date.now();
 	return toMessages(
 		{

@@ -3,11 +3,13 @@ import { IngestMode } from "./payload";
 import { StreamName } from "./stream-name";
 
 /**
- * One queue message: a part of one accepted request. `body` pieces, joined in
- * `part` order, are the request's decoded body; the stream applies the request
- * once all `parts` have arrived.
+ * One part of one accepted request, the unit the stream core applies: what the request
+ * does (`mode`), when the edge received it (its last-writer-wins stamp), and a piece of
+ * its decoded body. `body` pieces, joined in `part` order, are the whole body; the stream
+ * applies the request once all `parts` have arrived. The ingest queue carries each part as
+ * one message, exactly this object (its `v` is the format's version).
  */
-export const IngestMessage = z
+export const OperationPart = z
 	.object({
 		v: z.literal(1),
 		request_id: z.string().regex(/^req_[0-9a-z]{26}$/),
@@ -28,7 +30,7 @@ export const IngestMessage = z
 	})
 	.refine((message) => message.part < message.parts, { message: "part must be below parts", path: ["part"] });
 
-export type IngestMessage = z.infer<typeof IngestMessage>;
+export type OperationPart = z.infer<typeof OperationPart>;
 
 /** The fields every part of a request repeats. */
-export type RequestEnvelope = Omit<IngestMessage, "part" | "parts" | "body">;
+export type RequestEnvelope = Omit<OperationPart, "part" | "parts" | "body">;

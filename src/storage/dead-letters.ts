@@ -1,5 +1,5 @@
 import { logError } from "../model/log";
-import { IngestMessage } from "../model/operation";
+import { OperationPart } from "../model/operation";
 
 /** A dead-lettered request as the admin API lists it. */
 export interface DeadLetter {
@@ -17,10 +17,10 @@ const CHUNK_BYTES = 1_000_000;
 const CHUNK_MESSAGES = 50;
 
 /** Cuts messages, in order, into runs for one `storeDeadLetters` call each, by their stored bytes (a message over the budget goes alone). */
-export function deadLetterChunks(messages: IngestMessage[], maxBytes = CHUNK_BYTES, maxCount = CHUNK_MESSAGES): IngestMessage[][] {
+export function deadLetterChunks(messages: OperationPart[], maxBytes = CHUNK_BYTES, maxCount = CHUNK_MESSAGES): OperationPart[][] {
 	const encoder = new TextEncoder();
-	const chunks: IngestMessage[][] = [];
-	let current: IngestMessage[] = [];
+	const chunks: OperationPart[][] = [];
+	let current: OperationPart[] = [];
 	let bytes = 0;
 	for (const message of messages) {
 		const size = encoder.encode(JSON.stringify(message)).byteLength;
@@ -41,7 +41,7 @@ export function deadLetterChunks(messages: IngestMessage[], maxBytes = CHUNK_BYT
  * message again (the dead-letter queue redelivered it, or a replayed request died
  * again) makes it pending again, so a retried store is harmless.
  */
-export async function storeDeadLetters(db: D1Database, messages: IngestMessage[]): Promise<void> {
+export async function storeDeadLetters(db: D1Database, messages: OperationPart[]): Promise<void> {
 	if (messages.length === 0) return;
 	const now = new Date().toISOString();
 	const insert = db.prepare(
@@ -57,14 +57,14 @@ export async function storeDeadLetters(db: D1Database, messages: IngestMessage[]
 }
 
 /** The stored messages of these requests (any that no longer parse are logged and skipped). */
-export async function loadDeadLetters(db: D1Database, requestIds: string[]): Promise<IngestMessage[]> {
+export async function loadDeadLetters(db: D1Database, requestIds: string[]): Promise<OperationPart[]> {
 	if (requestIds.length === 0) return [];
 	const { results } = await db
 		.prepare(`SELECT message FROM dead_letters WHERE request_id IN (SELECT value FROM json_each(?)) ORDER BY request_id, part`)
 		.bind(JSON.stringify(requestIds))
 		.all<{ message: string }>();
 	return results.flatMap((row) => {
-		const parsed = IngestMessage.safeParse(JSON.parse(row.message));
+		const parsed = OperationPart.safeParse(JSON.parse(row.message));
 		if (parsed.success) return [parsed.data];
 		logError("stored dead letter no longer parses", parsed.error);
 		return [];

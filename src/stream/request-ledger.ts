@@ -1,4 +1,4 @@
-import type { IngestMessage, RequestEnvelope } from "../model/operation";
+import type { OperationPart, RequestEnvelope } from "../model/operation";
 import { jsonChunks } from "./work-budget";
 
 /** How a request ended in the stream. */
@@ -79,7 +79,7 @@ export class RequestLedger {
 	}
 
 	/** Keeps a message of a failed request (a single part too) with its siblings, for a replay. */
-	keepPart(message: IngestMessage, now: number): void {
+	keepPart(message: OperationPart, now: number): void {
 		const { part, parts, body, ...envelope } = message;
 		this.sql.exec(
 			"INSERT OR IGNORE INTO parts (request_id, part, parts, envelope, body, arrived_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -110,7 +110,7 @@ export class RequestLedger {
 	}
 
 	/** Stores one part (a redelivered part is ignored) and says whether the request is now complete. */
-	addPart(message: IngestMessage, now: number): boolean {
+	addPart(message: OperationPart, now: number): boolean {
 		if (message.parts === 1) return true;
 		this.keepPart(message, now);
 		const { present } = this.sql

@@ -1,8 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../model/config";
 import { newRequestId } from "../model/ids";
-import type { IngestMessage, RequestEnvelope } from "../model/operation";
+import type { OperationPart, RequestEnvelope } from "../model/operation";
 import { logRecord } from "../model/log-record";
+import { Delivery } from "./delivery";
 import { Changelog } from "./changelog";
 import { ItemBatch } from "./item-batch";
 import { ItemReader, type ReadRequest, type StreamItem, type StreamSummary } from "./item-reader";
@@ -10,20 +11,14 @@ import { readMembersStream } from "./read-body";
 import { LogOutbox } from "./log-outbox";
 import { LogWriter } from "./log-writer";
 import { CLOSE, RendererHub, catchUpFrames } from "./renderers";
-import { type DecidedOutcome, applyIsolated } from "./request-apply";
+import type { DecidedOutcome } from "./request-apply";
 import { type ClaimResult, DEDUPE_WINDOW_MS, type Outcome, type RequestOutcome, RequestLedger } from "./request-ledger";
 import { migrate } from "./sql-schema";
 import { DAY_MS, nextTombstoneExpiry, pruneTombstones } from "./tombstones";
-import { WorkBudget } from "./work-budget";
-import type { LogRecord } from "../model/log-record";
+import type { ReplayResult } from "./replay-result";
 import { z } from "zod";
 
-/** What a replay did to one request: applied again (its new outcome), or why not. */
-export interface ReplayResult {
-	request_id: string;
-	status: Outcome | "not_failed" | "incomplete" | "not_found";
-	error: string | null;
-}
+export type { ReplayResult } from "./replay-result";
 
 const SocketQuery = z.object({
 	since: z.coerce.number().int().min(0).optional(),
@@ -59,6 +54,7 @@ export class StreamObject extends DurableObject<Env> {
 	/** When the alarm is set for (null: none), once read from storage; kept in step by every set. */
 	#alarmAt: number | null | undefined;
 	readonly #logs: LogWriter;
+	readonly #delivery: Delivery;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -69,6 +65,7 @@ export class StreamObject extends DurableObject<Env> {
 		this.#renderers = new RendererHub(ctx);
 		this.#outbox = new LogOutbox(ctx.storage.sql);
 		this.#logs = new LogWriter(this.#outbox, () => this.env);
+		this.#delivery = new Delivery(ctx.storage, this.#ledger, this.#outbox);
 	}
 
 	/**
@@ -189,65 +186,15 @@ export class StreamObject extends DurableObject<Env> {
 	 * transaction, a statement or the object's memory grow past a bound. Each request's log
 	 * entry is stored in the transaction that decided it and reaches D1 through the log outbox.
 	 */
-	async applyMessages(messages: IngestMessage[]): Promise<RequestOutcome[]> {
+	async applyMessages(messages: OperationPart[]): Promise<RequestOutcome[]> {
 		const now = Date.now();
 		const outcomes = new Map<string, RequestOutcome>();
 		for (let next = 0; next < messages.length; ) {
 			await this.#commit(now, (batch) => {
-				next = this.#applyFrom(batch, messages, next, outcomes, now);
+				next = this.#delivery.applyFrom(batch, messages, next, outcomes, now);
 			});
 		}
 		return [...outcomes.values()];
-	}
-
-	/**
-	 * Applies messages from `start` on in the open transaction, until the next complete
-	 * request would not fit its budget; returns where the next transaction starts.
-	 */
-	#applyFrom(batch: ItemBatch, messages: IngestMessage[], start: number, outcomes: Map<string, RequestOutcome>, now: number): number {
-		const budget = new WorkBudget();
-		// One query for this transaction's messages; what this loop decides is in `outcomes`.
-		const known = this.#ledger.decidedAmong(messages.slice(start).map((message) => message.request_id));
-		// Decisions of single-message requests, recorded together after the loop.
-		const singles: DecidedOutcome[] = [];
-		const logged: LogRecord[] = [];
-		let index = start;
-		for (; index < messages.length; index++) {
-			const message = messages[index] as IngestMessage;
-			const id = message.request_id;
-			const here = outcomes.get(id);
-			const decided = here && here.status !== "queued" ? here : known.get(id);
-			if (decided) {
-				// A late part of a failed request joins its siblings, for a replay.
-				if (decided.status === "failed") this.#ledger.keepPart(message, now);
-				outcomes.set(id, decided);
-				// A redelivery logs its request again: the entry may be what was lost last time.
-				logged.push(logRecord(message, decided.status, decided.error));
-				continue;
-			}
-			// A stored part is bytes written too; a request is applied whole, in the transaction its last part reaches.
-			const partBytes = message.parts === 1 ? 0 : message.body.length;
-			if (!budget.fits(0, partBytes)) break;
-			if (!this.#ledger.addPart(message, now)) {
-				budget.take(0, partBytes);
-				outcomes.set(id, { request_id: id, status: "queued", error: null });
-				logged.push(logRecord(message, "queued", null));
-				continue;
-			}
-			// Its last part is stored (and kept if this transaction ends here): the request's size includes it.
-			const requestBytes = message.parts === 1 ? message.body.length : message.parts * message.body.length;
-			if (!budget.fits(message.items_received, requestBytes)) break;
-			budget.take(message.items_received, requestBytes);
-			const text = message.parts === 1 ? message.body : this.#ledger.assemble(id);
-			// A single-message request stored no parts (unless it fails, after this).
-			const outcome = this.#decide(batch, message, text, now, message.parts === 1 ? singles : null);
-			if (outcome.status === "failed") this.#ledger.keepPart(message, now);
-			outcomes.set(id, outcome);
-			logged.push(logRecord(message, outcome.status, outcome.error));
-		}
-		this.#ledger.decideAll(singles, now);
-		this.#outbox.add(latestPerRequest(logged));
-		return index;
 	}
 
 	/**
@@ -256,50 +203,15 @@ export class StreamObject extends DurableObject<Env> {
 	 * A request is applied only if it failed and all its parts are now at hand; one
 	 * decided otherwise is left as it was. Requests are split over transactions like a delivery.
 	 */
-	async replayRequests(requestIds: string[], messages: IngestMessage[]): Promise<ReplayResult[]> {
+	async replayRequests(requestIds: string[], messages: OperationPart[]): Promise<ReplayResult[]> {
 		const now = Date.now();
 		const results: ReplayResult[] = [];
 		for (let next = 0; next < requestIds.length; ) {
 			await this.#commit(now, (batch) => {
-				const budget = new WorkBudget();
-				for (; next < requestIds.length; next++) {
-					const id = requestIds[next] as string;
-					const decided = this.#ledger.decided(id);
-					if (decided && decided.status !== "failed") {
-						results.push({ request_id: id, status: "not_failed", error: `Already ${decided.status}.` });
-						continue;
-					}
-					for (const message of messages) if (message.request_id === id) this.#ledger.keepPart(message, now);
-					const held = this.#ledger.heldParts(id);
-					if (!held) {
-						results.push({ request_id: id, status: "not_found", error: "Neither the stream nor the dead letters hold this request." });
-						continue;
-					}
-					if (held.present < held.parts) {
-						results.push({ request_id: id, status: "incomplete", error: `Only ${held.present} of ${held.parts} parts are kept.` });
-						continue;
-					}
-					if (!budget.fits(held.envelope.items_received, held.bytes)) break;
-					budget.take(held.envelope.items_received, held.bytes);
-					this.#ledger.forgetFailure(id);
-					results.push(this.#decide(batch, held.envelope, this.#ledger.assemble(id), now));
-				}
+				next = this.#delivery.replayFrom(batch, requestIds, next, messages, results, now);
 			});
 		}
 		return results;
-	}
-
-	/**
-	 * Decides a complete request and records the outcome; a failure releases its idempotency
-	 * keys. A request that kept no parts may have its outcome added to `deferred` instead,
-	 * for the caller to record with others in one statement (`decideAll`).
-	 */
-	#decide(batch: ItemBatch, envelope: RequestEnvelope, text: string, now: number, deferred: DecidedOutcome[] | null = null): DecidedOutcome {
-		const outcome = applyIsolated(this.ctx.storage, this.#ledger, batch, envelope, text, now);
-		if (deferred) deferred.push(outcome);
-		else this.#ledger.decide(outcome, now);
-		if (outcome.status === "failed") this.#ledger.releaseClaims(envelope.request_id);
-		return outcome;
 	}
 
 	/** Runs `write` and the batch's bookkeeping in one transaction, then tells the renderers. */
@@ -405,9 +317,3 @@ export class StreamObject extends DurableObject<Env> {
 	}
 }
 
-/** The last log entry of each request, in the order requests were first seen. */
-function latestPerRequest(records: LogRecord[]): LogRecord[] {
-	const latest = new Map<string, LogRecord>();
-	for (const record of records) latest.set(record.request_id, record);
-	return [...latest.values()];
-}

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { idempotencyCacheKey } from "../../src/storage/idempotency-keys";
 import { DEAD_LETTER_MAX_RETRIES, deadLetterRetryDelaySeconds } from "../../src/services/queue/dead-letter-retry";
-import type { IngestMessage } from "../../src/model/operation";
+import type { OperationPart } from "../../src/model/operation";
 import type { StreamObject } from "../../src/stream/stream-object";
 import { admin, connectorWithKey, data, logs, snapshot } from "../helpers";
 import { queuedRequest } from "../queued-request";
@@ -12,7 +12,7 @@ import { queuedRequest } from "../queued-request";
 // The dead-letter consumer when D1, a stream object, KV or Queues fail; dead-letters.test.ts covers the rest.
 
 let ids = 0;
-const deliveries = (bodies: IngestMessage[], attempts = 1): MessageBatchMessage<IngestMessage>[] =>
+const deliveries = (bodies: OperationPart[], attempts = 1): MessageBatchMessage<OperationPart>[] =>
 	bodies.map((body) => ({ id: `dlf-${++ids}`, timestamp: new Date(), attempts, body }));
 
 /** Delivers a batch as the queue would; the result also says the delay each retry asked for, which the plugin does not record. */
@@ -41,7 +41,7 @@ async function deliver(messages: MessageBatchMessage<unknown>[], queue: string, 
 	return { ...result, retryMessages: result.retryMessages.map((retry) => ({ msgId: retry.msgId, delaySeconds: delays.get(retry.msgId) })) };
 }
 
-const consume = (bodies: IngestMessage[], queue = "datapool-ingest") => deliver(deliveries(bodies), queue);
+const consume = (bodies: OperationPart[], queue = "datapool-ingest") => deliver(deliveries(bodies), queue);
 
 async function replay(body: unknown): Promise<{ request_id: string; status: string; error: string | null }[]> {
 	return (await data<{ results: { request_id: string; status: string; error: string | null }[] }>(await admin("/dead-letters/replay", { body }))).results;

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { newRequestId } from "../../src/model/ids";
 import { queuedRequest } from "../queued-request";
 import worker from "../../src/index";
-import type { IngestMessage } from "../../src/model/operation";
+import type { OperationPart } from "../../src/model/operation";
 import type { StreamObject } from "../../src/stream/stream-object";
 import { streamStub } from "../../src/stream/stub";
 import { admin, connectorWithKey, data, failure, flushedLogs, logs, snapshot } from "../helpers";
@@ -23,15 +23,15 @@ interface Replayed {
 }
 
 let ids = 0;
-async function consume(bodies: IngestMessage[], queue = "datapool-ingest", attempts = 1) {
-	const messages: MessageBatchMessage<IngestMessage>[] = bodies.map((body) => ({ id: `dl-${++ids}`, timestamp: new Date(), attempts, body }));
+async function consume(bodies: OperationPart[], queue = "datapool-ingest", attempts = 1) {
+	const messages: MessageBatchMessage<OperationPart>[] = bodies.map((body) => ({ id: `dl-${++ids}`, timestamp: new Date(), attempts, body }));
 	const batch = createMessageBatch(queue, messages);
 	const ctx = createExecutionContext();
 	await worker.queue(batch, env, ctx);
 	return getQueueResult(batch, ctx);
 }
 
-const deadLetter = (bodies: IngestMessage[]) => consume(bodies, "datapool-ingest-dlq");
+const deadLetter = (bodies: OperationPart[]) => consume(bodies, "datapool-ingest-dlq");
 
 async function replay(body: unknown): Promise<Replayed[]> {
 	return (await data<{ results: Replayed[] }>(await admin("/dead-letters/replay", { body }))).results;

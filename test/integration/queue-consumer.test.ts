@@ -3,11 +3,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { queuedRequest } from "../queued-request";
 import worker from "../../src/index";
-import type { IngestMessage } from "../../src/model/operation";
+import type { OperationPart } from "../../src/model/operation";
 import { connectorWithKey, eventually, flushedLogs, logs, snapshot } from "../helpers";
 
 let ids = 0;
-function deliveries(bodies: IngestMessage[], attempts = 1): MessageBatchMessage<IngestMessage>[] {
+function deliveries(bodies: OperationPart[], attempts = 1): MessageBatchMessage<OperationPart>[] {
 	return bodies.map((body) => ({ id: `msg-${++ids}`, timestamp: new Date(), attempts, body }));
 }
 
@@ -26,7 +26,7 @@ function flakyStreams(failures: number): Env {
 		get: (id: DurableObjectId) => {
 			const stub = env.STREAM.get(id);
 			return {
-				applyMessages: async (messages: IngestMessage[]) => {
+				applyMessages: async (messages: OperationPart[]) => {
 					if (left-- > 0) throw new Error("stream unavailable");
 					return stub.applyMessages(messages);
 				},
@@ -117,7 +117,7 @@ describe("queue consumer", () => {
 			STREAM: {
 				idFromName: (name: string) => ({ name }),
 				get: (id: { name: string }) => ({
-					applyMessages: async (messages: IngestMessage[]) => {
+					applyMessages: async (messages: OperationPart[]) => {
 						calls++;
 						if (id.name === bad.stream) throw new Error("down");
 						return env.STREAM.get(env.STREAM.idFromName(id.name)).applyMessages(messages);
@@ -146,7 +146,7 @@ describe("queue consumer", () => {
 			expect((await flushedLogs(c))[0]?.status).toBe("queued");
 		}
 		// A redelivered part while waiting changes nothing.
-		await consume([rest[0] as MessageBatchMessage<IngestMessage>]);
+		await consume([rest[0] as MessageBatchMessage<OperationPart>]);
 		await consume([last]);
 		const snap = await snapshot(c.stream);
 		expect(snap.items).toHaveLength(3000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { enqueue, toMessages } from "../../src/edge/ingest/enqueue.ts";
-import type { IngestMessage } from "../../src/model/operation.ts";
+import type { OperationPart } from "../../src/model/operation.ts";
 
 // Queues' limits, counted on each message as serialised. With contentType "json" (the default from
 // compatibility date 2024-03-18) workerd sends JSON.stringify(body) in UTF-8, and that is what counts.
@@ -8,7 +8,7 @@ const MESSAGE_LIMIT = 128_000;
 const BATCH_LIMIT = 256_000;
 // The contract's body limit, decoded.
 const MAX_BODY_BYTES = 1_048_576;
-const serialisedBytes = (body: IngestMessage) => Buffer.byteLength(JSON.stringify(body), "utf8");
+const serialisedBytes = (body: OperationPart) => Buffer.byteLength(JSON.stringify(body), "utf8");
 
 // The longest envelope fields there are, with characters JSON must escape in the Idempotency-Key and item key.
 const envelope = {
@@ -52,7 +52,7 @@ const bodies: [string, string][] = [
 ];
 
 interface Call {
-	bodies: IngestMessage[];
+	bodies: OperationPart[];
 	contentTypes: (string | undefined)[];
 }
 

@@ -6,10 +6,10 @@ import {
 	resendContentType,
 	sendsAnew,
 } from "../../src/services/queue/dead-letter-retry";
-import type { IngestMessage } from "../../src/model/operation";
+import type { OperationPart } from "../../src/model/operation";
 import { deadLetterChunks } from "../../src/storage/dead-letters";
 
-const message = (body: string, part = 0): IngestMessage => ({
+const message = (body: string, part = 0): OperationPart => ({
 	v: 1,
 	request_id: `req_${"0".repeat(26)}`,
 	connector_id: "con_test",
@@ -62,7 +62,7 @@ describe("deadLetterChunks", () => {
 		expect(deadLetterChunks(small, 1_000_000, 2).map((chunk) => chunk.map((m) => m.part))).toEqual([[0, 1], [2, 3], [4]]);
 		const big = message("b".repeat(2000), 9);
 		const size = JSON.stringify(big).length;
-		expect(deadLetterChunks([small[0] as IngestMessage, big, small[1] as IngestMessage], size, 50).map((chunk) => chunk.map((m) => m.part))).toEqual([
+		expect(deadLetterChunks([small[0] as OperationPart, big, small[1] as OperationPart], size, 50).map((chunk) => chunk.map((m) => m.part))).toEqual([
 			[0],
 			[9],
 			[1],

@@ -1,4 +1,4 @@
-import type { IngestMessage, RequestEnvelope } from "../../model/operation";
+import type { OperationPart, RequestEnvelope } from "../../model/operation";
 import { type TextPiece, groupForSendBatch, splitText } from "./chunking";
 
 /**
@@ -11,14 +11,14 @@ const CONTENT_TYPE = "json";
 
 /** A queue message and its serialised size: the UTF-8 length of its JSON text. */
 export interface SizedMessage {
-	body: IngestMessage;
+	body: OperationPart;
 	bytes: number;
 }
 
 /** The part of a queue binding that enqueue uses (a Worker's `Queue` is one). */
 export interface QueueSender {
-	send(body: IngestMessage, options: { contentType: typeof CONTENT_TYPE }): Promise<unknown>;
-	sendBatch(messages: Iterable<{ body: IngestMessage; contentType: typeof CONTENT_TYPE }>): Promise<unknown>;
+	send(body: OperationPart, options: { contentType: typeof CONTENT_TYPE }): Promise<unknown>;
+	sendBatch(messages: Iterable<{ body: OperationPart; contentType: typeof CONTENT_TYPE }>): Promise<unknown>;
 }
 
 const encoder = new TextEncoder();

@@ -4,13 +4,13 @@ import { recordRequests } from "../../storage/connector-logs";
 import { deadLetterChunks, markReplayed, storeDeadLetters } from "../../storage/dead-letters";
 import { streamStub } from "../../stream/stub";
 import { DEAD_LETTER_RETRY_MAX_SECONDS, deadLetterRetryDelaySeconds, resendContentType, sendsAnew } from "./dead-letter-retry";
-import { IngestMessage } from "../../model/operation";
+import { OperationPart } from "../../model/operation";
 import { logRecord } from "../../model/log-record";
 import { groupBy } from "./outcomes";
 
 interface Delivery {
 	message: Message<unknown>;
-	body: IngestMessage;
+	body: OperationPart;
 }
 
 const GIVEN_UP = "Delivery failed after every retry (dead-lettered).";
@@ -26,7 +26,7 @@ const GIVEN_UP = "Delivery failed after every retry (dead-lettered).";
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
 	const deliveries: Delivery[] = [];
 	for (const message of batch.messages) {
-		const parsed = IngestMessage.safeParse(message.body);
+		const parsed = OperationPart.safeParse(message.body);
 		if (parsed.success) deliveries.push({ message, body: parsed.data });
 		else {
 			// The ingest consumer acks malformed messages itself, so only a foreign producer puts one here;
@@ -59,8 +59,8 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
 }
 
 /** Stores the messages in bounded D1 batches, in order; returns those stored (up to the first batch that failed). */
-async function storeAll(db: D1Database, bodies: IngestMessage[]): Promise<Set<IngestMessage>> {
-	const stored = new Set<IngestMessage>();
+async function storeAll(db: D1Database, bodies: OperationPart[]): Promise<Set<OperationPart>> {
+	const stored = new Set<OperationPart>();
 	for (const chunk of deadLetterChunks(bodies)) {
 		try {
 			await storeDeadLetters(db, chunk);
@@ -79,7 +79,7 @@ async function storeAll(db: D1Database, bodies: IngestMessage[]): Promise<Set<In
  * is idempotent (the stream answers a request decided before with that decision; the
  * D1 writes are upserts; KV deletes), so a retry after a step failed is harmless.
  */
-async function giveUp(env: Env, stream: string, bodies: IngestMessage[]): Promise<void> {
+async function giveUp(env: Env, stream: string, bodies: OperationPart[]): Promise<void> {
 	const ids = [...new Set(bodies.map((body) => body.request_id))];
 	const outcomes = await streamStub(env, stream).abandonRequests(ids, GIVEN_UP);
 	const envelopes = new Map(bodies.map((body) => [body.request_id, body]));
