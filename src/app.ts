@@ -5,7 +5,7 @@ import { dashboard } from "./edge/dashboard/assets";
 import type { AppEnv } from "./edge/http/context";
 import { docs, OPENAPI_PATH, openApiHandler } from "./edge/http/docs";
 import { envelope, jsonResponse, ok } from "./edge/http/envelope";
-import { onError, onNotFound } from "./edge/http/on-error";
+import { notFoundHandler, onError } from "./edge/http/on-error";
 import { requestId } from "./edge/http/request-id";
 import { validationHook } from "./edge/http/validation";
 import { ingest } from "./edge/ingest/route";
@@ -34,7 +34,7 @@ app.use(
 	}),
 );
 app.onError(onError);
-app.notFound(onNotFound);
+app.notFound(notFoundHandler(() => app.routes));
 
 app.openapi(
 	createRoute({

@@ -23,10 +23,11 @@ const TAGS = [
 ];
 
 /**
- * The API description for clients at `origin`. Two promises hold for every route,
+ * The API description for clients at `origin`. Three promises hold for every route,
  * including ones added later, so they are stated here once rather than on each
- * route: every response carries `X-Request-Id`, and any route may fail with
- * `500 INTERNAL_ERROR` in the error envelope.
+ * route: every response carries `X-Request-Id`, any route may fail with
+ * `500 INTERNAL_ERROR` in the error envelope, and any route with parameters or a body
+ * answers `400 INVALID_PAYLOAD` to ones its schema refuses.
  */
 export function buildOpenApiDocument(app: Router, origin: string): OpenApiDocument {
 	const document = app.getOpenAPI31Document({
@@ -57,6 +58,13 @@ export function buildOpenApiDocument(app: Router, origin: string): OpenApiDocume
 
 function addCommonResponses(operation: Operation): void {
 	const responses = (operation.responses ??= {});
+	// Every route validates its parameters and body against its schema first (validation.ts answers 400).
+	if ((operation.parameters?.length ?? 0) > 0 || operation.requestBody) {
+		responses["400"] ??= {
+			description: "A parameter, header or body the route's schema refuses (INVALID_PAYLOAD), with details naming it.",
+			content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+		};
+	}
 	responses["500"] ??= { $ref: "#/components/responses/InternalError" };
 	for (const response of Object.values(responses)) {
 		if ("$ref" in response) continue;
