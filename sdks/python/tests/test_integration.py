@@ -190,3 +190,24 @@ def test_async_batcher_reports_schema_rejections(server: Server) -> None:
     # The refused batch was applied in nothing; the other batch was.
     stored = eventually(lambda: sorted(values(server.items(connector.stream))), lambda k: len(k) == 4, "the good batch")
     assert stored == ["i4", "i5", "i6", "i7"]
+
+
+def test_the_readme_example_runs(server: Server) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    connector = server.connector(item_key="region")
+    example = Path(__file__).resolve().parents[1] / "examples" / "quick_start.py"
+    done = subprocess.run(
+        [sys.executable, str(example)],
+        env={**os.environ, "DATAPOOL_URL": server.url, "DATAPOOL_INGEST_KEY": connector.key},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [line.split()[0] for line in done.stdout.splitlines()[1:]] == ["500", "500", "200"]
+    items = eventually(lambda: server.items(connector.stream), lambda i: len(i) == 1200, "1200 stores")
+    assert {item["key"] for item in items} == {f"store-{n}" for n in range(1, 1201)}
