@@ -1,0 +1,3 @@
+module github.com/datapool/ingest-go
+
+go 1.22
