@@ -343,7 +343,10 @@ func (b *Batcher) Close(ctx context.Context) error {
 	if cause != nil {
 		// Abandon what is left: every batch still queued or in flight fails with the cancellation.
 		b.cancelSend()
-		_ = b.Flush(context.Background())
+		var abandoned *BatchError
+		if errors.As(b.Flush(context.Background()), &abandoned) {
+			be.Failures = append(be.Failures, abandoned.Failures...)
+		}
 	}
 	b.mu.Lock()
 	b.stopped = true
