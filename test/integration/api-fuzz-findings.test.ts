@@ -68,3 +68,21 @@ describe("found by fuzzing: a method a path does not serve", () => {
 		expect((await response.json<{ error: { code: string } }>()).error.code).toBe("NOT_FOUND");
 	});
 });
+
+describe("found by fuzzing: a PATCH of a connector without its required body", () => {
+	it("is 400 INVALID_PAYLOAD, not a 200 that changed nothing; an empty object still is a valid PATCH", async () => {
+		const { id } = await connectorWithKey();
+		const bare = await call(`/api/admin/connectors/${id}`, { method: "PATCH", headers: admin });
+		expect(bare.status).toBe(400);
+		const body = await bare.json<{ error: { code: string; message: string } }>();
+		expect(body.error.code).toBe("INVALID_PAYLOAD");
+		expect(body.error.message).toMatch(/body is required/);
+
+		const empty = await call(`/api/admin/connectors/${id}`, {
+			method: "PATCH",
+			headers: { ...admin, "Content-Type": "application/json" },
+			body: "{}",
+		});
+		expect(empty.status).toBe(200);
+	});
+});

@@ -3,7 +3,7 @@ import { ingestKeys } from "../../services/auth/ingest-auth";
 import type { AppEnv } from "../http/context";
 import { envelope, errorResponses, jsonResponse, ok } from "../http/envelope";
 import { ApiError } from "../../model/errors";
-import { validationHook } from "../http/validation";
+import { requireJsonBody, validationHook } from "../http/validation";
 import { createConnector, getConnector, listConnectors, updateConnector } from "../../storage/connectors";
 import { connectorStats, noActivity } from "../../storage/connector-stats";
 import { deleteConnectors } from "../../storage/connector-removal";
@@ -102,6 +102,7 @@ connectors.openapi(
 		tags,
 		security,
 		summary: "Update a connector's name, item_key or rate_limit",
+		middleware: [requireJsonBody],
 		request: { params: ConnectorParams, body: { required: true, content: { "application/json": { schema: PatchConnector } } } },
 		responses: { 200: jsonResponse(envelope(Connector), "The updated connector."), ...errorResponses(400, 401, 404) },
 	}),
