@@ -86,3 +86,24 @@ describe("found by fuzzing: a PATCH of a connector without its required body", (
 		expect(empty.status).toBe(200);
 	});
 });
+
+describe("found by fuzzing: the ingest headers with a fixed set of values", () => {
+	it("document that set, so a client or fuzzer sends what the route accepts", async () => {
+		const documented = await operations();
+		for (const name of ["POST /api/ingest", "POST /api/ingest/{stream}"]) {
+			const parameters = documented.find(([n]) => n === name)?.[1].parameters as { name: string; schema?: { enum?: string[] } }[];
+			expect(parameters.find((p) => p.name === "X-Ingest-Mode")?.schema?.enum, name).toEqual(["upsert", "delete", "replace"]);
+			expect(parameters.find((p) => p.name === "Content-Encoding")?.schema?.enum, name).toEqual(["gzip", "x-gzip", "identity"]);
+		}
+		// Each documented value is taken.
+		const { key } = await connectorWithKey({ item_key: "id" });
+		for (const mode of ["upsert", "delete", "replace"]) {
+			const response = await call("/api/ingest", {
+				method: "POST",
+				headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json", "X-Ingest-Mode": mode, "Content-Encoding": "identity" },
+				body: JSON.stringify([{ id: "a" }]),
+			});
+			expect(response.status, mode).toBe(202);
+		}
+	});
+});

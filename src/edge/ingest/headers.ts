@@ -30,7 +30,10 @@ export const IngestHeaders = z.object({
 			return z.NEVER;
 		})
 		.optional()
-		.openapi({ description: "gzip: the 1 MB limit applies to the decoded bytes." }),
+		.openapi({
+			description: "gzip (x-gzip too, any case): the 1 MB limit applies to the decoded bytes; identity or absent: not encoded.",
+			enum: ["gzip", "x-gzip", "identity"],
+		}),
 	"idempotency-key": z
 		.string()
 		.regex(/^[\x20-\x7e]{1,255}$/, "Idempotency-Key must be 1–255 printable ASCII characters.")
@@ -50,7 +53,11 @@ export const IngestHeaders = z.object({
 			return z.NEVER;
 		})
 		.optional()
-		.openapi({ description: "What the items do: upsert (default), delete (by item key) or replace (the stream's whole content).", example: "upsert" }),
+		.openapi({
+			description: "What the items do: upsert (default), delete (by item key) or replace (the stream's whole content); any case.",
+			enum: ["upsert", "delete", "replace"],
+			example: "upsert",
+		}),
 });
 export type IngestHeaders = z.infer<typeof IngestHeaders>;
 
