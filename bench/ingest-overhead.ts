@@ -1,14 +1,17 @@
-// `npm run bench:overhead`: POST /api/ingest against the runtime's floor: the same load, in the same run, interleaved.
+// `npm run bench:overhead`: POST /api/ingest against two floors, the same load in the same run, interleaved: a bare
+// Worker with no framework in a `wrangler dev` of its own (the runtime's floor), and a route inside our own app.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { type RunningServer, TEST_WORKER, startServer } from "../scripts/dev-server.ts";
 import { runLoad } from "./lib/load.ts";
+import { startWranglerDev, type WranglerDev } from "./lib/wrangler-dev.ts";
 import { machine, writeSection } from "./lib/results.ts";
 import { groupCpuMs, serverProcessGroup } from "./lib/server-cpu.ts";
 import { benchStream } from "./lib/setup.ts";
 import { streamItemCount, waitForSeq } from "./lib/stream-state.ts";
-import { fmt, quantile, table } from "./lib/stats.ts";
+import { fmt, medianSpread, quantile, spread, table } from "./lib/stats.ts";
 import { BENCH_SCHEMA, benchItem } from "../test/fixtures/bench-schema.ts";
+import { type RunSummary as Summary, schemaResults } from "./lib/schema-results.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -27,7 +30,9 @@ const REPEAT = 20;
 
 /** A server under load and the process group whose CPU time is its cost. */
 interface Target {
-	server: RunningServer;
+	url: string;
+	/** Empty for the bare floor, which has no admin API (and no stream to drain). */
+	adminToken: string;
 	group: number;
 }
 
@@ -43,14 +48,6 @@ interface Scenario {
 	stream?: string;
 	/** The body, when not itemsBody(items). */
 	body?: string;
-}
-
-interface Summary {
-	rps: number;
-	p50: number;
-	p99: number;
-	cpu: number;
-	failed: number;
 }
 
 interface Sample {
@@ -86,14 +83,21 @@ function batchingConfig(seconds: number): string {
 	return file;
 }
 
-const toTarget = (server: RunningServer): Target => ({ server, group: serverProcessGroup(Number(new URL(server.url).port)) });
+const toTarget = (server: { url: string; adminToken?: string }): Target => ({
+	url: server.url,
+	adminToken: server.adminToken ?? "",
+	group: serverProcessGroup(Number(new URL(server.url).port)),
+});
 const configFile = batchingConfig(BATCH_TIMEOUT);
-const servers: RunningServer[] = [];
+const servers: (RunningServer | WranglerDev)[] = [];
 try {
 	servers.push(await startServer({ args: [TEST_WORKER] }));
 	servers.push(await startServer({ args: [TEST_WORKER, "--config", configFile] }));
 	const [main, batching] = servers.map(toTarget) as [Target, Target];
-	const server = main.server;
+	const bareServer = await startWranglerDev("bench/fixtures/bare-floor/wrangler.toml", "bare floor");
+	servers.push(bareServer);
+	const bare = toTarget(bareServer);
+	const server = main;
 	const json = { "Content-Type": "application/json" };
 	const floorRow = (target: Target, name: string, route = "floor"): Scenario => ({
 		target,
@@ -103,6 +107,7 @@ try {
 		path: `/api/bench/${route}`,
 		headers: json,
 	});
+	const bareRow: Scenario = { ...floorRow(bare, "bare floor: no framework, own wrangler dev"), path: "/api/ingest" };
 	const real = async (
 		name: string,
 		items: number,
@@ -110,12 +115,13 @@ try {
 		perRequest?: () => Record<string, string>,
 		target = main,
 	): Promise<Scenario> => {
-		const made = await benchStream(target.server.url, target.server.adminToken, itemKey);
+		const made = await benchStream(target.url, target.adminToken, itemKey);
 		const headers = { ...json, Authorization: `Bearer ${made.key}` };
 		return { target, connections: FIRST_LEVEL, name, items, path: "/api/ingest", headers, perRequest, stream: made.stream };
 	};
 	const base: Scenario[] = [
-		floorRow(main, "floor: read body, answer 202"),
+		bareRow,
+		floorRow(main, "in-app floor: read body, answer 202"),
 		floorRow(main, "floor + rate-limiter lease", "floor-rate-limited"),
 		await real("POST /api/ingest, 1 item", 1),
 		await real("POST /api/ingest, 10 items", 10),
@@ -167,7 +173,8 @@ try {
 	const samples = new Map<Scenario, Sample[]>(all.map((scenario) => [scenario, []]));
 
 	const measure = async (scenario: Scenario, seconds: number): Promise<Sample> => {
-		const { server: target, group } = scenario.target;
+		const { target } = scenario;
+		const { group } = target;
 		const before = groupCpuMs(group);
 		const result = await runLoad({
 			url: `${target.url}${scenario.path}`,
@@ -215,89 +222,93 @@ try {
 			failed: runs.reduce((sum, run) => sum + run.failed, 0),
 		};
 	};
-	const rowsAgainst = (base: Scenario, list: Scenario[]) => {
-		const floor = summary(base);
+	const runsOf = (scenario: Scenario) => samples.get(scenario) ?? [];
+	/** Each round's requests/s over its floor's in the same round (rows are interleaved, so a round's ratio is fair). */
+	const roundRatios = (scenario: Scenario, floor: Scenario) =>
+		runsOf(scenario).map((run, round) => run.rps / (runsOf(floor)[round]?.rps ?? Number.NaN));
+	const ratioText = (scenario: Scenario, floor: Scenario) => medianSpread(roundRatios(scenario, floor));
+	const rowsAgainst = (bareFloor: Scenario, inAppFloor: Scenario, list: Scenario[]) => {
+		const bareCpu = summary(bareFloor).cpu;
 		return list.map((scenario) => {
 			const s = summary(scenario);
-			return [scenario.name, fmt(s.rps, 0), fmt(s.p50, 1), fmt(s.p99, 1), fmt(s.rps * scenario.items, 0), fmt(s.cpu), fmt(s.rps / floor.rps), fmt(floor.cpu / s.cpu), s.failed];
+			const rps = runsOf(scenario).map((run) => run.rps);
+			return [
+				scenario.name,
+				`${fmt(s.rps, 0)} (${spread(rps, 0)})`,
+				fmt(s.p50, 1),
+				fmt(s.p99, 1),
+				fmt(s.rps * scenario.items, 0),
+				fmt(s.cpu),
+				ratioText(scenario, bareFloor),
+				ratioText(scenario, inAppFloor),
+				fmt(bareCpu / s.cpu),
+				s.failed,
+			];
 		});
 	};
-	const columns = ["scenario", "requests/s", "p50 ms", "p99 ms", "items/s", "server CPU ms / request", "requests/s ÷ floor", "floor CPU ÷ CPU", "non-2xx"];
+	const columns = [
+		"scenario",
+		"requests/s (min–max)",
+		"p50 ms",
+		"p99 ms",
+		"items/s",
+		"server CPU ms / request",
+		"requests/s ÷ bare floor (min–max)",
+		"requests/s ÷ in-app floor (min–max)",
+		"bare floor CPU ÷ CPU",
+		"non-2xx",
+	];
 	if (!SCHEMA_ONLY) {
-		for (const scenario of all.filter(isIdempotent)) accepted += (samples.get(scenario) ?? []).reduce((sum, sample) => sum + sample.ok, 0);
+		for (const scenario of all.filter(isIdempotent)) accepted += runsOf(scenario).reduce((sum, sample) => sum + sample.ok, 0);
 		const seq = await waitForSeq(server.url, server.adminToken, idempotent.stream as string, accepted);
 		const stored = await streamItemCount(server.url, server.adminToken, idempotent.stream as string);
 		console.log(`Idempotency-Key rows: ${accepted} accepted with fresh keys, ${stored} stored, seq ${seq}.`);
 		const first = levels[0] as Scenario[];
 		const last = levels.at(-1) as Scenario[];
-		const at = (list: Scenario[], index: number) => summary(list[index] as Scenario);
-		const [floor, limited, single] = [0, 1, 2].map((index) => at(first, index)) as [Summary, Summary, Summary];
+		// Rows of each level: 0 bare floor, 1 in-app floor, 2 in-app floor + limiter, 3 one item, 5 a hundred items.
+		const row = (list: Scenario[], index: number) => list[index] as Scenario;
+		const at = (list: Scenario[], index: number) => summary(row(list, index));
+		const [floor, limited, single] = [1, 2, 3].map((index) => at(first, index)) as [Summary, Summary, Summary];
 		const [batchedFloor, batched] = [0, 1].map((index) => at(batchingScenarios, index)) as [Summary, Summary];
-		const ratio = (list: Scenario[]) => `${fmt(at(list, 2).rps / at(list, 0).rps)} × by requests/s, ${fmt(at(list, 0).cpu / at(list, 2).cpu)} × by CPU`;
+		const ratios = (list: Scenario[], index: number) =>
+			`**${ratioText(row(list, index), row(list, 0))} ×** the bare floor's requests/s (${fmt(at(list, 0).cpu / at(list, index).cpu)} × by CPU), ${ratioText(row(list, index), row(list, 1))} × the in-app floor's`;
+		const framework = (list: Scenario[]) => `${ratioText(row(list, 1), row(list, 0))} × (${fmt(at(list, 0).cpu)} → ${fmt(at(list, 1).cpu)} ms of CPU per request)`;
 		const body = [
 			"## Ingest overhead against the runtime's floor",
 			"",
-			`Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} by \`npm run bench:overhead\`: autocannon at ${LEVELS.join(" and ")} connections, ${ROUNDS} rounds of ${SECONDS} s per row, every row interleaved within each round; medians of the rounds. Load generator and server share the 2 cores (and the machine is shared with other work), so requests/s move from run to run; the server's CPU per request, read from /proc for wrangler's and workerd's processes, moves much less.`,
+			`Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} by \`npm run bench:overhead\`: autocannon at ${LEVELS.join(" and ")} connections, ${ROUNDS} rounds of ${SECONDS} s per row, every row interleaved within each round; medians of the rounds, with their spread (min–max of the rounds) beside them; a ratio is taken within each round, then its median and spread over the rounds. Load generator and server share the 2 cores (and the machine is shared with other work), so requests/s move from run to run; the server's CPU per request, read from /proc for wrangler's and workerd's processes, moves much less.`,
 			"",
-			"The floor is `POST /api/bench/floor` in the same Worker (mounted only by the test Worker, test/fixtures/test-worker.ts, which the benchmarks run): the same request-id and CORS middleware, it reads the body and answers the same 202 JSON, with no auth, validation, idempotency or queue. Each real row has a connector of its own (rate limit never reached); the queue consumer applies the items in the same workerd during the run, as production does in its own invocations, and each run ends only when its stream has applied everything, so the CPU column is the whole cost of a request, applying included.",
+			"Two floors. The **bare floor** is a Worker with no framework (bench/fixtures/bare-floor: it reads the body and answers the same 202 JSON and X-Request-Id, nothing else) in a `wrangler dev` of its own, measured in the same rounds: what the runtime alone costs for such a request, the baseline of the goals. The **in-app floor** is `POST /api/bench/floor` in our own Worker (mounted only by the test Worker, test/fixtures/test-worker.ts, which the benchmarks run): Hono with the same request-id and CORS middleware, it reads the body and answers the same 202 JSON, with no auth, validation, idempotency or queue; against the bare floor it isolates the framework's own cost. Each real row has a connector of its own (rate limit never reached); the queue consumer applies the items in the same workerd during the run, as production does in its own invocations, and each run ends only when its stream has applied everything, so the CPU column is the whole cost of a request, applying included.",
 			"",
-			`1-item requests against the floor: **${ratio(first)}** at ${FIRST_LEVEL} connections; **${ratio(last)}** at ${last[0]?.connections} connections.`,
-			"",
-			...levels.flatMap((list) => [`### ${list[0]?.connections} connections`, "", table(columns, rowsAgainst(list[0] as Scenario, list)), ""]),
+			...levels.flatMap((list) => [
+				`At ${list[0]?.connections} connections: 1-item requests reach ${ratios(list, 3)}; 100-item requests ${ratios(list, 5)}. The in-app floor itself (the framework's cost) reaches ${framework(list)} of the bare floor.`,
+				"",
+			]),
+			...levels.flatMap((list) => [`### ${list[0]?.connections} connections`, "", table(columns, rowsAgainst(row(list, 0), row(list, 1), list)), ""]),
 			`Why the two levels differ: a real request waits a few milliseconds for its queue send, the floor does not. At ${FIRST_LEVEL} connections that wait leaves cores idle, so requests/s is bounded by latency, not CPU. With more connections the server is kept busy and requests/s approaches what the CPU allows; the consumer also finds more messages per batch, and every batch costs a consumer invocation, a stream RPC and a transaction whatever its size (connector logs reach D1 apart from batches, through each stream's log outbox).`,
 			"",
-			`Rate limiter on the hot path: isolates lease tokens from the connector's limiter in blocks sized to their traffic, so a busy connector costs one RPC per block. At ${FIRST_LEVEL} connections the floor answers ${fmt(floor.rps, 0)} requests/s without the limiter and ${fmt(limited.rps, 0)} with it (${fmt(limited.rps / floor.rps)} × the floor, ${fmt(limited.cpu - floor.cpu)} ms of server CPU per request: ${fmt(floor.cpu)} → ${fmt(limited.cpu)}).`,
+			`Rate limiter on the hot path: isolates lease tokens from the connector's limiter in blocks sized to their traffic, so a busy connector costs one RPC per block. At ${FIRST_LEVEL} connections the in-app floor answers ${fmt(floor.rps, 0)} requests/s without the limiter and ${fmt(limited.rps, 0)} with it (${fmt(limited.rps / floor.rps)} × the in-app floor, ${fmt(limited.cpu - floor.cpu)} ms of server CPU per request: ${fmt(floor.cpu)} → ${fmt(limited.cpu)}).`,
 			"",
 			`### The consumer's batching: apply latency against CPU per request`,
 			"",
-			`All rows above run with the ingest consumer's \`max_batch_timeout = 0\` (wrangler.toml): a batch leaves as soon as a message is there, which gives renderers the lowest latency; at ${FIRST_LEVEL} connections a batch holds about ${FIRST_LEVEL} messages. A second server in the same run, identical but for \`max_batch_timeout = ${BATCH_TIMEOUT}\`, waits up to ${BATCH_TIMEOUT * 1000} ms to fill batches (${FIRST_LEVEL} connections):`,
+			`All rows above run with the ingest consumer's \`max_batch_timeout = 0\` (wrangler.toml): a batch leaves as soon as a message is there, which gives renderers the lowest latency; at ${FIRST_LEVEL} connections a batch holds about ${FIRST_LEVEL} messages. A second server in the same run, identical but for \`max_batch_timeout = ${BATCH_TIMEOUT}\`, waits up to ${BATCH_TIMEOUT * 1000} ms to fill batches (${FIRST_LEVEL} connections; the bare floor is the one of the ${FIRST_LEVEL}-connection table, its in-app floor its own):`,
 			"",
-			table(columns, rowsAgainst(batchingScenarios[0] as Scenario, batchingScenarios)),
+			table(columns, rowsAgainst(row(first, 0), row(batchingScenarios, 0), batchingScenarios)),
 			"",
-			`Against its own floor, the 1-item request goes from ${fmt(single.rps / floor.rps)} × (${fmt(single.cpu)} ms of CPU) to ${fmt(batched.rps / batchedFloor.rps)} × (${fmt(batched.cpu)} ms) with batching; every item then reaches renderers up to ${BATCH_TIMEOUT * 1000} ms later. The project keeps 0: live views are the point of the product.`,
+			`Against its own in-app floor, the 1-item request goes from ${fmt(single.rps / floor.rps)} × (${fmt(single.cpu)} ms of CPU) to ${fmt(batched.rps / batchedFloor.rps)} × (${fmt(batched.cpu)} ms) with batching; every item then reaches renderers up to ${BATCH_TIMEOUT * 1000} ms later. The project keeps 0: live views are the point of the product.`,
 			"",
 			`Idempotency-Key rows: autocannon counted ${accepted} 202s with fresh keys (warm-up and both levels included; up to as many more as there were connections were still in flight when each run stopped, and the server accepted them too); the stream holds ${stored} items at seq ${seq}: one item and one seq per applied request, none applied twice.`,
 		].join("\n");
 		console.log(`\n${body}\n`);
 		writeSection("overhead", body);
 	}
-	const schemaSection = schemaResults(schemaScenarios.map((scenario) => ({ scenario, summary: summary(scenario) })));
+	const schemaSection = schemaResults(
+		schemaScenarios.map((scenario) => ({ scenario, summary: summary(scenario) })),
+		{ connections: FIRST_LEVEL, rounds: ROUNDS, seconds: SECONDS, repeat: REPEAT },
+	);
 	console.log(`\n${schemaSection}\n`);
 	writeSection("schema", schemaSection);
 } finally {
 	await Promise.all(servers.map((running) => running.stop()));
 	rmSync(configFile, { force: true });
-}
-
-/** The stream-schema section: each validator's cost over parsing alone, and the real route's with a schema over without. */
-function schemaResults(rows: { scenario: Scenario; summary: Summary }[]): string {
-	const byName = new Map(rows.map((row) => [row.scenario.name, row.summary]));
-	const get = (name: string) => byName.get(name) as Summary;
-	const perItem = (library: string) => (get(`validate 100 items × ${REPEAT}: ${library}`).cpu - get("validate 100 items: none").cpu) / (100 * REPEAT);
-	const cost = (items: number) => {
-		const plural = items === 1 ? "item" : "items";
-		const plain = get(`POST /api/ingest, ${items} ${plural}, no schema`);
-		const checked = get(`POST /api/ingest, ${items} ${plural}, stream schema`);
-		return { items, route: checked.cpu - plain.cpu, plain, checked };
-	};
-	const costs = [cost(1), cost(100)];
-	const validation = { cfworker: perItem("cfworker"), zod: perItem("zod") };
-	const columns = ["scenario", "requests/s", "p50 ms", "p99 ms", "items/s", "server CPU ms / request", "non-2xx"];
-	const tableRows = rows.map(({ scenario, summary: s }) => [scenario.name, fmt(s.rps, 0), fmt(s.p50, 1), fmt(s.p99, 1), fmt(s.rps * scenario.items, 0), fmt(s.cpu), s.failed]);
-	return [
-		"## Stream schemas: the validators on the hot path",
-		"",
-		`Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} by \`npm run bench:overhead\` (${FIRST_LEVEL} connections, ${ROUNDS} rounds of ${SECONDS} s per row, interleaved; medians). The schema is test/fixtures/bench-schema.ts: 8 properties, a nested object with its own required fields, enums, a date-time and an email format, patterns, number ranges; every item matches it. \`validate …\` rows are the test Worker's \`POST /api/bench/validate/:library\`: parse the body, validate every item with a validator built once per isolate (\`none\` only parses). The \`POST /api/ingest\` rows are the real route on a stream with and without the schema, same items.`,
-		"",
-		table(columns, tableRows),
-		"",
-		`The validators' own cost, from the rows that validate each 100-item body ${REPEAT} times (${(100 * REPEAT).toLocaleString("en-US")} items per request) over parsing alone: **${fmt(validation.cfworker * 1000, 1)} µs of server CPU per item with @cfworker/json-schema, ${fmt(validation.zod * 1000, 1)} µs with zod's \`z.fromJSONSchema\`** (${fmt(validation.cfworker / validation.zod)} × zod's).`,
-		"",
-		...costs.map(
-			(c) =>
-				`The real route, ${c.items === 1 ? "1 item" : `${c.items} items`} per request, with the schema against without: ${fmt(c.plain.cpu)} → ${fmt(c.checked.cpu)} ms of server CPU per request (${c.route >= 0 ? "+" : ""}${fmt(c.route)}), ${fmt(c.plain.rps, 0)} → ${fmt(c.checked.rps, 0)} requests/s.`,
-		),
-		"",
-		"A request's CPU moves by a few milliseconds from run to run on this shared machine, more than validating 100 items costs: the route rows say the check is lost in that noise, the repeated rows say what it costs.",
-	].join("\n");
 }

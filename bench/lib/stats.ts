@@ -21,3 +21,13 @@ export function table(header: string[], rows: (string | number)[][]): string {
 	const line = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
 	return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
+
+/** The spread of a few rounds' values, "min–max", for a table beside their median. */
+export function spread(values: number[], digits = 2): string {
+	return values.length === 0 ? "n/a" : `${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)}`;
+}
+
+/** "median (min–max)" of a few rounds' values. */
+export function medianSpread(values: number[], digits = 2): string {
+	return `${fmt(quantile(values, 0.5), digits)} (${spread(values, digits)})`;
+}
