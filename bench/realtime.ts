@@ -1,12 +1,18 @@
-// `npm run bench:realtime`: ingest-to-renderer latency and fan-out against a local `npm start` server.
+// `npm run bench:realtime`: ingest-to-renderer latency and fan-out against a local `npm start` server, the fan-out
+// side by side with partyserver's bare broadcast (bench/fixtures/partyserver-peer) in a `wrangler dev` of its own.
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { startServer } from "../scripts/dev-server.ts";
 import { machine, writeSection } from "./lib/results.ts";
 import { benchStream } from "./lib/setup.ts";
-import { fmt, percentiles, quantile, table } from "./lib/stats.ts";
+import { fmt, medianSpread, percentiles, quantile, table } from "./lib/stats.ts";
+import { startWranglerDev } from "./lib/wrangler-dev.ts";
 
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 1000);
 const FANOUT_SIZES = (process.env.BENCH_FANOUT ?? "1,100,1000").split(",").map(Number);
-const FANOUT_ROUNDS = 5;
+const FANOUT_ROUNDS = Number(process.env.BENCH_FANOUT_ROUNDS ?? 5);
+/** The peer's installed version, for the results' text. */
+const PEER_VERSION = (JSON.parse(readFileSync(path.join(import.meta.dirname, "..", "node_modules", "partyserver", "package.json"), "utf8")) as { version: string }).version;
 
 interface Socket {
 	ws: WebSocket;
@@ -14,8 +20,11 @@ interface Socket {
 	waitFor(marker: string): Promise<number>;
 }
 
-async function openSocket(url: string, stream: string, token: string): Promise<Socket> {
-	const ws = new WebSocket(`${url.replace("http", "ws")}/api/streams/${stream}/ws?token=${token}`);
+const streamSocketUrl = (url: string, stream: string, token: string) => `${url.replace("http", "ws")}/api/streams/${stream}/ws?token=${token}`;
+
+/** A socket that has had its first frame (our snapshot; the peer's "connected"). */
+async function openSocket(socketUrl: string): Promise<Socket> {
+	const ws = new WebSocket(socketUrl);
 	const waiters = new Map<string, (at: number) => void>();
 	ws.addEventListener("message", (event) => {
 		const at = performance.now();
@@ -45,7 +54,7 @@ function post(url: string, key: string, body: unknown): Promise<Response> {
 
 async function latency(url: string, adminToken: string) {
 	const target = await benchStream(url, adminToken);
-	const socket = await openSocket(url, target.stream, target.rendererToken);
+	const socket = await openSocket(streamSocketUrl(url, target.stream, target.rendererToken));
 	const baseline: number[] = [];
 	for (let i = 0; i < LATENCY_SAMPLES; i++) {
 		const start = performance.now();
@@ -68,39 +77,65 @@ async function latency(url: string, adminToken: string) {
 	return { baseline: percentiles(baseline), accepted: percentiles(accepted), endToEnd: percentiles(endToEnd) };
 }
 
-async function fanout(url: string, adminToken: string, size: number): Promise<number> {
-	const target = await benchStream(url, adminToken);
+/** `size` sockets, opened 50 at a time. */
+async function openSockets(socketUrl: string, size: number): Promise<Socket[]> {
 	const sockets: Socket[] = [];
-	for (let i = 0; i < size; i += 50) {
-		const batch = await Promise.all(
-			Array.from({ length: Math.min(50, size - i) }, () => openSocket(url, target.stream, target.rendererToken)),
-		);
-		sockets.push(...batch);
-	}
-	const rounds: number[] = [];
-	for (let round = 0; round < FANOUT_ROUNDS; round++) {
+	for (let i = 0; i < size; i += 50) sockets.push(...(await Promise.all(Array.from({ length: Math.min(50, size - i) }, () => openSocket(socketUrl)))));
+	return sockets;
+}
+
+/** One change: ms from just before its POST until the last socket has a frame with its marker. */
+async function fanoutRound(sockets: Socket[], marker: string, send: () => Promise<Response>): Promise<number> {
+	const arrivals = sockets.map((socket) => socket.waitFor(marker));
+	const start = performance.now();
+	const response = await send();
+	if (response.status !== 202) throw new Error(`POST answered ${response.status}`);
+	await response.arrayBuffer();
+	return Math.max(...(await Promise.all(arrivals))) - start;
+}
+
+interface Fanout {
+	size: number;
+	ours: number[];
+	peer: number[];
+}
+
+/** Fan-out to `size` renderers of our stream and to `size` connections of the peer's room, rounds interleaved. */
+async function fanout(url: string, adminToken: string, peerUrl: string, size: number): Promise<Fanout> {
+	const target = await benchStream(url, adminToken);
+	const room = `${peerUrl}/parties/broadcast/fan-${size}-${crypto.randomUUID().slice(0, 6)}`;
+	const ours = await openSockets(streamSocketUrl(url, target.stream, target.rendererToken), size);
+	const theirs = await openSockets(room.replace("http", "ws"), size);
+	const result: Fanout = { size, ours: [], peer: [] };
+	// One unmeasured round each: the first broadcast after connecting may wake a hibernated object.
+	for (let round = -1; round < FANOUT_ROUNDS; round++) {
 		const marker = `fan-${size}-${round}-${crypto.randomUUID().slice(0, 6)}`;
-		const arrivals = sockets.map((socket) => socket.waitFor(marker));
-		const start = performance.now();
-		const response = await post(url, target.key, { id: marker });
-		if (response.status !== 202) throw new Error(`ingest answered ${response.status}`);
-		const last = Math.max(...(await Promise.all(arrivals)));
-		rounds.push(last - start);
+		const body = JSON.stringify({ id: marker });
+		const mine = await fanoutRound(ours, marker, () => post(url, target.key, { id: marker }));
+		const peer = await fanoutRound(theirs, marker, () => fetch(room, { method: "POST", body }));
+		if (round < 0) continue;
+		result.ours.push(mine);
+		result.peer.push(peer);
 	}
-	for (const socket of sockets) socket.ws.close();
-	return quantile(rounds, 0.5);
+	for (const socket of [...ours, ...theirs]) socket.ws.close();
+	return result;
 }
 
 const server = await startServer();
+const peer = await startWranglerDev("bench/fixtures/partyserver-peer/wrangler.toml", "partyserver peer");
 try {
 	console.log(`Measuring ${LATENCY_SAMPLES} sequential ingests with one renderer…`);
 	const lat = await latency(server.url, server.adminToken);
-	const fan: [number, number][] = [];
+	const fan: Fanout[] = [];
 	for (const size of FANOUT_SIZES) {
-		console.log(`Measuring fan-out to ${size} renderers…`);
-		fan.push([size, await fanout(server.url, server.adminToken, size)]);
+		console.log(`Measuring fan-out to ${size} renderers, ours and partyserver's, interleaved…`);
+		fan.push(await fanout(server.url, server.adminToken, peer.url, size));
 	}
-	const one = fan.find(([size]) => size === 1)?.[1] ?? fan[0]?.[1] ?? Number.NaN;
+	const median = (values: number[]) => quantile(values, 0.5);
+	const one = median((fan.find((f) => f.size === 1) ?? fan[0])?.ours ?? []);
+	// Each round's ratio (ours, then the peer's, one after the other), then their median and spread.
+	const ratios = (f: Fanout) => f.ours.map((ms, round) => ms / (f.peer[round] ?? Number.NaN));
+	const largest = fan.at(-1);
 	const body = [
 		"## Realtime: ingest → renderer",
 		"",
@@ -117,15 +152,17 @@ try {
 			],
 		),
 		"",
-		`Fan-out: one change, time from the POST until the last of N renderers has the frame (median of ${FANOUT_ROUNDS} rounds).`,
+		`Fan-out: one change, time from the POST until the last of N renderers has the frame; ${FANOUT_ROUNDS} rounds, medians and (min–max). The peer is [partyserver](https://github.com/cloudflare/partykit/tree/main/packages/partyserver) ${PEER_VERSION} (a benchmark-only devDependency): bench/fixtures/partyserver-peer, a hibernating \`Server\` whose \`onRequest\` broadcasts the POSTed body to its room's connections, in a \`wrangler dev\` of its own; N connections to its room against N renderers of one of our streams, the same \`{"id": marker}\` body, each round ours then the peer's. Ours goes POST → edge (auth, validation) → queue → consumer → stream object (transaction) → sockets; the peer's POST → object → \`broadcast\`, nothing stored. Both servers, the N + N sockets and this script share 2 cores, also used by other work on the machine.`,
 		"",
 		table(
-			["renderers", "ms until the last has it", "÷ 1 renderer"],
-			fan.map(([size, ms]) => [size, fmt(ms), fmt(ms / one)]),
+			["renderers", "ours: ms until the last has it", "÷ 1 renderer", "partyserver broadcast: ms", "ours ÷ partyserver"],
+			fan.map((f) => [f.size, medianSpread(f.ours, 1), fmt(median(f.ours) / one), medianSpread(f.peer, 1), medianSpread(ratios(f))]),
 		),
+		"",
+		largest ? `Fan-out of one ingest to ${largest.size.toLocaleString("en-US")} renderers: **${fmt(median(ratios(largest)))} ×** the time of partyserver's bare broadcast to as many connections (per round ${ratios(largest).map((r) => fmt(r)).join(", ")}).` : "",
 	].join("\n");
 	console.log(`\n${body}\n`);
 	writeSection("realtime", body);
 } finally {
-	await server.stop();
+	await Promise.all([server.stop(), peer.stop()]);
 }
