@@ -216,9 +216,9 @@ export function hostileCorpus(t: Targets): HostileCase[] {
 		}
 	}
 
-	// Methods the ingest route does not have.
+	// Methods the ingest route does not have: 405 with Allow, the path being served.
 	for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
-		cases.push({ category: "methods", name: `${method} /api/ingest`, status: 404, code: "NOT_FOUND", request: { method, path: "/api/ingest", headers: json(), body: method === "GET" ? undefined : ITEM } });
+		cases.push({ category: "methods", name: `${method} /api/ingest`, status: 405, code: "METHOD_NOT_ALLOWED", request: { method, path: "/api/ingest", headers: json(), body: method === "GET" ? undefined : ITEM } });
 	}
 	return cases;
 }
