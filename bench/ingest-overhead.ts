@@ -57,6 +57,8 @@ interface Sample {
 	cpuPerRequest: number;
 	failed: number;
 	ok: number;
+	/** Counts of the answers that were not 2xx, by status (and "errors" for timeouts and socket errors). */
+	codes: Record<string, number>;
 }
 
 const itemsBody = (count: number) =>
@@ -194,6 +196,10 @@ try {
 			cpuPerRequest: cpu / Math.max(1, result.total),
 			failed: result.non2xx + result.errors,
 			ok: result.ok2xx,
+			codes: {
+				...Object.fromEntries(Object.entries(result.statusCodes).filter(([code]) => !code.startsWith("2"))),
+				...(result.errors ? { errors: result.errors } : {}),
+			},
 		};
 	};
 
@@ -227,6 +233,13 @@ try {
 	const roundRatios = (scenario: Scenario, floor: Scenario) =>
 		runsOf(scenario).map((run, round) => run.rps / (runsOf(floor)[round]?.rps ?? Number.NaN));
 	const ratioText = (scenario: Scenario, floor: Scenario) => medianSpread(roundRatios(scenario, floor));
+	/** The non-2xx count, with which statuses they were. */
+	const failures = (scenario: Scenario) => {
+		const codes: Record<string, number> = {};
+		for (const run of runsOf(scenario)) for (const [code, n] of Object.entries(run.codes)) codes[code] = (codes[code] ?? 0) + n;
+		const total = Object.values(codes).reduce((sum, n) => sum + n, 0);
+		return total === 0 ? "0" : `${total} (${Object.entries(codes).map(([code, n]) => `${code}: ${n}`).join(", ")})`;
+	};
 	const rowsAgainst = (bareFloor: Scenario, inAppFloor: Scenario, list: Scenario[]) => {
 		const bareCpu = summary(bareFloor).cpu;
 		return list.map((scenario) => {
@@ -242,7 +255,7 @@ try {
 				ratioText(scenario, bareFloor),
 				ratioText(scenario, inAppFloor),
 				fmt(bareCpu / s.cpu),
-				s.failed,
+				failures(scenario),
 			];
 		});
 	};
