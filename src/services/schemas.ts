@@ -74,11 +74,15 @@ function unresolvedRef(node: unknown, lookup: Record<string, unknown>, path = ""
 /**
  * This isolate's compiled schemas by stream. An entry lives AUTH_CACHE_TTL_SECONDS
  * (at most 60 s), which bounds how long another isolate checks against a schema that
- * changed; the isolate that changed it forgets it at once. A miss reads D1 once for
- * every request waiting on it, so the hot path costs no D1 read.
+ * changed; the isolate that changed it forgets it at once. The cache holds compiled
+ * schemas, never a pending read: workerd cancels a request that awaits I/O another
+ * request started (the one that started it may end first), so concurrent misses each
+ * read D1, and after that the hot path costs no D1 read until the entry expires.
  */
 export class StreamSchemas {
-	readonly #cache: TtlCache<Promise<CompiledSchema | null>>;
+	readonly #cache: TtlCache<CompiledSchema | null>;
+	// Bumped by `forget`: a read that started before a change must not store what it read.
+	readonly #generation = new Map<string, number>();
 
 	constructor(
 		readonly read: (env: Env, stream: string) => Promise<string | null> = (env, stream) => getStreamSchemaText(env.DB, stream),
@@ -87,21 +91,20 @@ export class StreamSchemas {
 		this.#cache = new TtlCache(1_000, now);
 	}
 
-	/** The stream's compiled schema, or null when it has none. */
-	resolve(env: Env, stream: string): Promise<CompiledSchema | null> {
+	/** The stream's compiled schema, or null when it has none. A failed read is not remembered. */
+	async resolve(env: Env, stream: string): Promise<CompiledSchema | null> {
 		const cached = this.#cache.get(stream);
-		if (cached) return cached;
-		const loading = this.read(env, stream).then((text) => (text === null ? null : compileSchema(JSON.parse(text) as Record<string, unknown>)));
-		this.#cache.set(stream, loading, config(env).AUTH_CACHE_TTL_SECONDS * 1000);
-		// A failed read is not remembered: the next request asks D1 again.
-		loading.catch(() => {
-			if (this.#cache.get(stream) === loading) this.#cache.delete(stream);
-		});
-		return loading;
+		if (cached !== undefined) return cached;
+		const generation = this.#generation.get(stream) ?? 0;
+		const text = await this.read(env, stream);
+		const compiled = text === null ? null : compileSchema(JSON.parse(text) as Record<string, unknown>);
+		if ((this.#generation.get(stream) ?? 0) === generation) this.#cache.set(stream, compiled, config(env).AUTH_CACHE_TTL_SECONDS * 1000);
+		return compiled;
 	}
 
 	/** Forgets a stream's schema in this isolate, after it changed here. */
 	forget(stream: string): void {
+		this.#generation.set(stream, (this.#generation.get(stream) ?? 0) + 1);
 		this.#cache.delete(stream);
 	}
 }

@@ -77,14 +77,30 @@ describe("StreamSchemas: the per-isolate cache of compiled schemas", () => {
 	}
 	const fails = async (schemas: StreamSchemas) => ((await schemas.resolve(env, "s"))?.check([{}]) ?? []).length > 0;
 
-	it("compiles once and reads storage once per TTL, however many requests; concurrent misses share one read", async () => {
+	it("compiles once and reads storage once per TTL, however many requests follow the first", async () => {
 		const { schemas, reads, clock } = cache();
-		await Promise.all([schemas.resolve(env, "s"), schemas.resolve(env, "s"), schemas.resolve(env, "s")]);
-		expect(reads()).toBe(1);
 		const first = await schemas.resolve(env, "s");
+		await Promise.all([schemas.resolve(env, "s"), schemas.resolve(env, "s"), schemas.resolve(env, "s")]);
 		await clock.advance(ttlMs - 1);
 		expect(await schemas.resolve(env, "s")).toBe(first);
 		expect(reads()).toBe(1);
+	});
+
+	it("never hands a request another request's pending read (workerd would cancel it): concurrent misses read each", async () => {
+		const { schemas, reads } = cache();
+		const pending = [schemas.resolve(env, "s"), schemas.resolve(env, "s")];
+		expect(pending[0]).not.toBe(pending[1]);
+		await Promise.all(pending);
+		expect(reads()).toBe(2);
+	});
+
+	it("does not store a read that started before the schema changed here", async () => {
+		const { schemas, stored } = cache();
+		const before = schemas.resolve(env, "s");
+		stored.set("s", null);
+		schemas.forget("s");
+		expect((await before)?.check([{}]).length).toBeGreaterThan(0);
+		expect(await schemas.resolve(env, "s")).toBeNull();
 	});
 
 	it("another isolate's change is seen once the TTL has passed, not before", async () => {
