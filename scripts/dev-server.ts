@@ -27,6 +27,19 @@ export interface ServerOptions {
 /** The Worker with the test-only parts (fault injection, the benchmark's floor routes), for `args` of startServer. */
 export const TEST_WORKER = "test/fixtures/test-worker.ts";
 
+/**
+ * Stops a server started `detached` (its own process group: wrangler and workerd with it):
+ * SIGTERM, then SIGKILL after 5 s. A server killed from outside (a crash test) has a
+ * signalCode and nothing left to stop.
+ */
+export async function stopGroup(child: ChildProcess): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+	const exited = new Promise((resolve) => child.once("exit", resolve));
+	process.kill(-child.pid, "SIGTERM");
+	await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+	if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid, "SIGKILL");
+}
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {
@@ -71,13 +84,7 @@ async function launch(options: ServerOptions): Promise<RunningServer> {
 	child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
 	const url = `http://127.0.0.1:${port}`;
 	const stop = async () => {
-		// A server killed from outside (a crash test) has a signalCode and nothing left to stop.
-		if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-			const exited = new Promise((resolve) => child.once("exit", resolve));
-			process.kill(-child.pid, "SIGTERM");
-			await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-			if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid, "SIGKILL");
-		}
+		await stopGroup(child);
 		if (options.stateDir === undefined) rmSync(state, { recursive: true, force: true });
 	};
 	const deadline = Date.now() + 90_000;

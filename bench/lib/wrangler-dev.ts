@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { freePort } from "../../scripts/dev-server.ts";
+import { freePort, stopGroup } from "../../scripts/dev-server.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 
@@ -44,12 +44,7 @@ async function launch(config: string, expect: string): Promise<WranglerDev> {
 	child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
 	const url = `http://127.0.0.1:${port}`;
 	const stop = async () => {
-		if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-			const exited = new Promise((resolve) => child.once("exit", resolve));
-			process.kill(-child.pid, "SIGTERM");
-			await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-			if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid, "SIGKILL");
-		}
+		await stopGroup(child);
 		rmSync(state, { recursive: true, force: true });
 	};
 	const deadline = Date.now() + 90_000;

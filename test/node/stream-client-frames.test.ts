@@ -2,38 +2,9 @@
 // deletes, replaces and clears, and after a connection that dropped mid-snapshot.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { StreamClient, type StreamItem } from "../../src/client/stream-client";
+import { FakeSocket } from "../shared/fake-socket";
 
 const item = (key: string, seq: number): StreamItem => ({ key, value: { key }, seq, updated_at: "2026-01-01T00:00:00.000Z" });
-
-/** A stand-in for WebSocket: opens at once, lets the test send frames and drop the connection. */
-class FakeSocket extends EventTarget {
-	static opened: FakeSocket[] = [];
-	readyState = 0;
-	binaryType = "blob";
-	readonly url: string;
-	constructor(url: string) {
-		super();
-		this.url = url;
-		FakeSocket.opened.push(this);
-		queueMicrotask(() => {
-			this.readyState = 1;
-			this.dispatchEvent(new Event("open"));
-		});
-	}
-	frame(frame: unknown): void {
-		this.dispatchEvent(new MessageEvent("message", { data: JSON.stringify(frame) }));
-	}
-	/** The server or the network ends the connection. */
-	drop(code = 1006): void {
-		this.readyState = 3;
-		this.dispatchEvent(new CloseEvent("close", { code }));
-	}
-	send(): void {}
-	close(): void {
-		this.readyState = 3;
-		this.dispatchEvent(new CloseEvent("close", { code: 1000 }));
-	}
-}
 
 const clients: StreamClient[] = [];
 afterEach(() => {

@@ -1,33 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { subscribe } from "../../src/web/live-source";
-
-/** A stand-in for the browser's WebSocket: records the URLs opened and lets the test close them as the server would. */
-class FakeSocket extends EventTarget {
-	static opened: FakeSocket[] = [];
-	readyState = 0;
-	binaryType = "blob";
-	constructor(readonly url: string) {
-		super();
-		FakeSocket.opened.push(this);
-		queueMicrotask(() => {
-			this.readyState = 1;
-			this.dispatchEvent(new Event("open"));
-		});
-	}
-	frame(frame: unknown): void {
-		this.dispatchEvent(new MessageEvent("message", { data: JSON.stringify(frame) }));
-	}
-	/** The server closes the socket. */
-	serverClose(code: number, reason: string): void {
-		this.readyState = 3;
-		this.dispatchEvent(new CloseEvent("close", { code, reason }));
-	}
-	send(): void {}
-	close(): void {
-		this.readyState = 3;
-		this.dispatchEvent(new CloseEvent("close", { code: 1000 }));
-	}
-}
+import { FakeSocket } from "../shared/fake-socket";
 
 describe("live-source when the server closes the socket because its ticket expired (4003)", () => {
 	beforeEach(() => {
@@ -51,7 +24,7 @@ describe("live-source when the server closes the socket because its ticket expir
 		await vi.waitFor(() => expect(FakeSocket.opened).toHaveLength(1));
 		const first = FakeSocket.opened[0] as FakeSocket;
 		first.frame({ type: "snapshot", seq: 7, complete: true, items: [] });
-		first.serverClose(4003, "ticket expired");
+		first.drop(4003, "ticket expired");
 
 		await vi.waitFor(() => expect(FakeSocket.opened).toHaveLength(2), { timeout: 5_000 });
 		stop();

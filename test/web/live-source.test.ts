@@ -1,31 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type LiveStatus, subscribe } from "../../src/web/live-source";
 import type { StreamItem } from "../../src/web/types";
+import { FakeSocket } from "../shared/fake-socket";
 
 const item = (key: string, seq: number): StreamItem => ({ key, value: { key }, seq, updated_at: "2026-01-01T00:00:00.000Z" });
-
-/** A stand-in for the browser's WebSocket: records the URLs opened and lets the test send frames. */
-class FakeSocket extends EventTarget {
-	static opened: FakeSocket[] = [];
-	readyState = 0;
-	binaryType = "blob";
-	constructor(readonly url: string) {
-		super();
-		FakeSocket.opened.push(this);
-		queueMicrotask(() => {
-			this.readyState = 1;
-			this.dispatchEvent(new Event("open"));
-		});
-	}
-	frame(frame: unknown): void {
-		this.dispatchEvent(new MessageEvent("message", { data: JSON.stringify(frame) }));
-	}
-	send(): void {}
-	close(): void {
-		this.readyState = 3;
-		this.dispatchEvent(new CloseEvent("close", { code: 1000 }));
-	}
-}
 
 /** The admin API's ticket endpoint: answers from `answers`, recording the paths and tokens asked with. */
 function fakeTickets(answers: Response[]) {
