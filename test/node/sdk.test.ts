@@ -1,7 +1,7 @@
 import { BatchError, DataPoolError, DataPoolIngest, type IngestResult } from "datapool-ingest/sdk";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { connectorLogs, connectorWithKey, eventually, freshStream, type LogEntry, snapshot } from "./api";
-import { type FaultProxy, startFaultProxy } from "./fault-proxy";
+import { type FaultProxy, startFaultProxy } from "../../sdks/conformance/fault-proxy.ts";
 
 let proxy: FaultProxy | undefined;
 afterEach(async () => {

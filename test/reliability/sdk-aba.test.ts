@@ -4,7 +4,7 @@ import { DataPoolIngest } from "datapool-ingest/sdk";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { writeSection } from "../../bench/lib/results.ts";
 import { table } from "../../bench/lib/stats.ts";
-import { type Fault, type FaultProxy, startFaultProxy } from "../node/fault-proxy.ts";
+import { type Fault, type FaultProxy, startFaultProxy } from "../../sdks/conformance/fault-proxy.ts";
 import { eventually, snapshot, setupStream } from "../node/api.ts";
 import { differences } from "./reconcile.ts";
 
