@@ -270,6 +270,11 @@ func loadScenario(path string) (*scenario, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseScenario(data, path)
+}
+
+// parseScenario decodes a scenario file's text; path names it (its base name must be the scenario's name).
+func parseScenario(data []byte, path string) (*scenario, error) {
 	var sc scenario
 	if err := strictDecode(data, &sc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -307,8 +312,13 @@ func loadScenario(path string) (*scenario, error) {
 
 // ---- The runner. ----
 
+// TestConformance runs sdks/conformance/scenarios/*.json; DATAPOOL_CONFORMANCE_SCENARIOS names
+// another folder instead (to try the runner on scenarios of one's own, e.g. a broken expectation).
 func TestConformance(t *testing.T) {
 	dir := filepath.Join(repoRoot(), "sdks", "conformance", "scenarios")
+	if other := os.Getenv("DATAPOOL_CONFORMANCE_SCENARIOS"); other != "" {
+		dir = other
+	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -317,6 +327,7 @@ func TestConformance(t *testing.T) {
 		t.Fatalf("no scenarios in %s", dir)
 	}
 	sort.Strings(files)
+	liveServer(t) // started once, before the first scenario, so that no scenario's time includes it
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".json")
 		t.Run(name, func(t *testing.T) {
@@ -340,6 +351,16 @@ type conformanceRun struct {
 	ingestKey   string
 	proxy       *faultProxy
 	client      *Client
+
+	mu sync.Mutex
+	// acceptedIDs are the request ids of every call the API accepted (a replay's is the original's).
+	acceptedIDs []string
+}
+
+func (r *conformanceRun) accepted(res Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.acceptedIDs = append(r.acceptedIDs, res.RequestID)
 }
 
 func runScenario(t *testing.T, sc *scenario) {
@@ -367,17 +388,23 @@ func runScenario(t *testing.T, sc *scenario) {
 		case "ingest":
 			r.ingest(i, step)
 		case "delete":
-			if _, err := r.client.Delete(r.ctx(), step.Keys, r.itemKey, nil); err != nil {
+			res, err := r.client.Delete(r.ctx(), step.Keys, r.itemKey, nil)
+			if err != nil {
 				t.Fatalf("step %d (delete %v): %v", i, step.Keys, err)
 			}
+			r.accepted(res)
 		case "replace":
-			if _, err := r.client.Replace(r.ctx(), anyItems(step.Items.list), nil); err != nil {
+			res, err := r.client.Replace(r.ctx(), anyItems(step.Items.list), nil)
+			if err != nil {
 				t.Fatalf("step %d (replace): %v", i, err)
 			}
+			r.accepted(res)
 		case "clear":
-			if _, err := r.client.Clear(r.ctx(), nil); err != nil {
+			res, err := r.client.Clear(r.ctx(), nil)
+			if err != nil {
 				t.Fatalf("step %d (clear): %v", i, err)
 			}
+			r.accepted(res)
 		case "batch":
 			r.batch(i, step)
 		case "expect":
@@ -457,6 +484,7 @@ func (r *conformanceRun) ingest(i int, step scenarioStep) {
 		if res.ItemsReceived != len(items) {
 			t.Fatalf("step %d: items_received %d, want %d", i, res.ItemsReceived, len(items))
 		}
+		r.accepted(res)
 		return
 	}
 	// Consecutive slices of per_call items, one call each, at most concurrency in flight.
@@ -486,6 +514,8 @@ func (r *conformanceRun) ingest(i int, step scenarioStep) {
 				failures = append(failures, fmt.Sprintf("items %d..%d: %v", from, from+len(slice)-1, err))
 			} else if res.ItemsReceived != len(slice) {
 				failures = append(failures, fmt.Sprintf("items %d..%d: items_received %d, want %d", from, from+len(slice)-1, res.ItemsReceived, len(slice)))
+			} else {
+				r.accepted(res)
 			}
 		}(from, slice)
 	}
@@ -574,7 +604,10 @@ func (r *conformanceRun) batch(i int, step scenarioStep) {
 	b, err := r.client.NewBatcher(BatcherOptions{
 		MaxItems: step.MaxItems,
 		ItemKey:  r.itemKey,
-		OnBatch:  func(res Result, items []any) { accepted.Add(int64(len(items))) },
+		OnBatch: func(res Result, items []any) {
+			accepted.Add(int64(len(items)))
+			r.accepted(res)
+		},
 	})
 	if err != nil {
 		t.Fatalf("step %d: %v", i, err)
@@ -839,22 +872,40 @@ func (r *conformanceRun) connectorLogs() []conformanceLog {
 	}
 }
 
-// waitNothingQueued polls the connector's log until no entry is still queued.
+// waitNothingQueued polls the connector's log until no entry is still queued. The queue consumer
+// writes an accepted request's first entry, so "nothing queued" alone could come before a request
+// is logged at all: it also waits until every request the API accepted is logged, and fails if one
+// of them ended other than processed (or duplicate: a repeat the API took for a new request).
 func (r *conformanceRun) waitNothingQueued(step int) []conformanceLog {
+	r.mu.Lock()
+	accepted := append([]string(nil), r.acceptedIDs...)
+	r.mu.Unlock()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		logs := r.connectorLogs()
 		queued := 0
+		status := map[string]string{}
 		for _, l := range logs {
 			if l.Status == "queued" {
 				queued++
 			}
+			status[l.RequestID] = l.Status
 		}
-		if queued == 0 {
+		unlogged := 0
+		for _, id := range accepted {
+			switch status[id] {
+			case "":
+				unlogged++
+			case "queued", "processed", "duplicate":
+			default:
+				r.t.Fatalf("step %d: accepted request %s is logged %q", step, id, status[id])
+			}
+		}
+		if queued == 0 && unlogged == 0 {
 			return logs
 		}
 		if time.Now().After(deadline) {
-			r.t.Fatalf("step %d: %d log entries still queued after 60 s", step, queued)
+			r.t.Fatalf("step %d: after 60 s, %d log entries still queued and %d accepted requests not logged", step, queued, unlogged)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -1032,4 +1083,66 @@ func startFaultProxy(t *testing.T, upstream string, faults []string) *faultProxy
 		t.Fatalf("the fault proxy's first line %q: %v", line, err)
 	}
 	return &faultProxy{url: hello.URL}
+}
+
+// The runner refuses what it does not understand: these are mistakes a scenario file could make.
+func TestConformanceScenarioDecoding(t *testing.T) {
+	valid := `{"name": "x", "description": "d", "connector": {"item_key": "id"}, "schema": null, "faults": ["429"],
+		"steps": [{"op": "ingest", "items": {"generate": {"count": 3, "prefix": "p", "pad": 2, "start": 5}}, "per_call": 2, "concurrency": 2},
+			{"op": "delete", "keys": ["p5"]}, {"op": "replace", "items": [{"id": "a"}]}, {"op": "clear"},
+			{"op": "batch", "items": [{"id": "b"}], "max_items": 5, "failed": {"status": 400, "code": "INVALID_PAYLOAD", "ids": ["b"], "rejected_ids": []}},
+			{"op": "ingest", "items": [{"id": "c"}], "error": {"status": 400, "code": "INVALID_PAYLOAD", "detail_indexes": [0]}},
+			{"op": "expect", "items": []}],
+		"proxy": {"all_faults_used": true, "max_body_bytes": 10, "min_batches": 1}}`
+	sc, err := parseScenario([]byte(valid), "dir/x.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := sc.Steps[0].Items.list
+	if len(gen) != 3 || !reflect.DeepEqual(gen[0], map[string]any{"id": "p5", "n": 5, "pad": "xx"}) || gen[2]["id"] != "p7" {
+		t.Fatalf("generated %v", gen)
+	}
+	if sc.Steps[0].PerCall != 2 || sc.Steps[0].Concurrency != 2 || sc.Steps[5].Error == nil || sc.Steps[4].Failed == nil || *sc.Proxy.MinBatches != 1 {
+		t.Fatalf("decoded %+v", sc)
+	}
+	keyless := strings.Replace(valid, `"item_key": "id"`, `"item_key": null`, 1)
+	keyless = strings.Replace(keyless, `{"op": "delete", "keys": ["p5"]}, `, "", 1)
+	keyless = strings.Replace(keyless, `, "failed": {"status": 400, "code": "INVALID_PAYLOAD", "ids": ["b"], "rejected_ids": []}`, "", 1)
+	if sc, err := parseScenario([]byte(keyless), "x.json"); err != nil || sc.Connector.ItemKey.value != nil {
+		t.Fatalf("keyless: %v", err)
+	}
+
+	for name, edit := range map[string][2]string{
+		"unknown top-level member": {`"schema": null,`, `"schema": null, "extra": 1,`},
+		"name not the file's":      {`"name": "x"`, `"name": "y"`},
+		"missing description":      {`"description": "d", `, ``},
+		"missing schema":           {`"schema": null,`, ``},
+		"missing item_key":         {`{"item_key": "id"}`, `{}`},
+		"connector null":           {`{"item_key": "id"}`, `null`},
+		"unknown fault":            {`["429"]`, `["slow"]`},
+		"unknown op":               {`{"op": "clear"}`, `{"op": "truncate"}`},
+		"member of another op":     {`{"op": "clear"}`, `{"op": "clear", "items": []}`},
+		"typo in a member":         {`"per_call": 2`, `"percall": 2`},
+		"unknown generator member": {`"pad": 2, `, `"pad": 2, "suffix": "s", `},
+		"generator without pad":    {`"pad": 2, `, ``},
+		"items not objects":        {`"items": [{"id": "a"}]`, `"items": [1]`},
+		"items null":               {`"items": [{"id": "a"}]`, `"items": [null]`},
+		"fractional count":         {`"count": 3`, `"count": 3.5`},
+		"ingest without items":     {`{"op": "ingest", "items": [{"id": "c"}], `, `{"op": "ingest", `},
+		"error with per_call":      {`"items": [{"id": "c"}], "error"`, `"items": [{"id": "c"}], "per_call": 1, "error"`},
+		"error without code":       {`"code": "INVALID_PAYLOAD", "detail_indexes"`, `"detail_indexes"`},
+		"failed without rejected":  {`, "rejected_ids": []`, ``},
+		"batch without max_items":  {`"max_items": 5, `, ``},
+		"unknown proxy check":      {`"min_batches": 1`, `"min_batches": 1, "max_requests": 3`},
+		"keys not strings":         {`"keys": ["p5"]`, `"keys": [5]`},
+		"trailing data":            {`"min_batches": 1}}`, `"min_batches": 1}} {}`},
+	} {
+		text := strings.Replace(valid, edit[0], edit[1], 1)
+		if text == valid {
+			t.Fatalf("%s: the edit does not apply", name)
+		}
+		if _, err := parseScenario([]byte(text), "x.json"); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
 }
