@@ -19,6 +19,7 @@ interface Context {
 	stream: string;
 	connectorId: string;
 	client: DataPoolIngest;
+	proxy: FaultProxy;
 }
 
 const idOf = (item: object): string => String((item as Item).id);
@@ -36,9 +37,15 @@ async function expectStream(context: Context, items: Items): Promise<void> {
 		expandItems(items).map((item) => ({ key: itemKey === null ? "" : String(item[itemKey]), value: item })),
 	);
 	const read = async () => comparable(itemKey, (await snapshot(context.stream)).items);
-	await eventually(async () => expect(await read()).toEqual(expected));
-	// Nothing still on its way could change it afterwards: no request is left queued, and the stream is the same.
-	await eventually(async () => expect((await connectorLogs(context.connectorId)).filter((entry) => entry.status === "queued")).toEqual([]));
+	await eventually(async () => expect(await read()).toEqual(expected), 60_000);
+	// Nothing still on its way could change it afterwards: every request the server saw is logged and settled,
+	// none failed, and the stream is the same.
+	const seen = context.proxy.log.reduce((sum, entry) => sum + entry.forwarded, 0);
+	await eventually(async () => {
+		const settled = (await connectorLogs(context.connectorId)).filter((entry) => entry.status !== "queued");
+		expect(settled.filter((entry) => entry.status === "failed")).toEqual([]);
+		expect(settled).toHaveLength(seen);
+	}, 60_000);
 	expect(await read()).toEqual(expected);
 }
 
@@ -147,7 +154,7 @@ describe("SDK conformance scenarios (sdks/conformance)", () => {
 				maxElapsedMs: 90_000,
 				backoff: { baseMs: 20, capMs: 300 },
 			});
-			const context: Context = { scenario, stream, connectorId: connector.id, client };
+			const context: Context = { scenario, stream, connectorId: connector.id, client, proxy };
 			for (const step of scenario.steps) await runStep(context, step);
 			checkProxy(scenario, proxy);
 		});
