@@ -921,13 +921,42 @@ func (r *conformanceRun) expect(i int, want []map[string]any) {
 			break
 		}
 		if time.Now().After(deadline) {
-			r.t.Fatalf("step %d (expect): after 30 s the stream is not exactly the expected items: %s (want %v)", i, diff, want)
+			r.t.Fatalf("step %d (expect): after 30 s the stream is not exactly the expected items: %s", i, diff)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	r.waitNothingQueued(i)
+	logs := r.waitNothingQueued(i)
 	if diff := r.matches(r.readItems(), want); diff != "" {
 		r.t.Fatalf("step %d (expect): once nothing was queued, the stream changed: %s", i, diff)
+	}
+	r.checkAppliedOnce(i, logs)
+}
+
+// checkAppliedOnce: the requests the connector's log shows applied (processed) are exactly the
+// ones the calls were answered with, each once. With an item key, a request applied twice leaves
+// the stream looking right; this is where it shows: a retry the API took for a new request (say,
+// under a fresh Idempotency-Key) is a processed entry no call was answered with.
+func (r *conformanceRun) checkAppliedOnce(i int, logs []conformanceLog) {
+	r.mu.Lock()
+	accepted := map[string]int{}
+	for _, id := range r.acceptedIDs {
+		accepted[id]++
+	}
+	r.mu.Unlock()
+	var extra, twice []string
+	for id, n := range accepted {
+		if n > 1 {
+			twice = append(twice, id)
+		}
+	}
+	for _, l := range logs {
+		if l.Status == "processed" && accepted[l.RequestID] == 0 {
+			extra = append(extra, l.RequestID)
+		}
+	}
+	if len(extra) > 0 || len(twice) > 0 {
+		r.t.Fatalf("step %d: the log shows %d processed request(s) no call was answered with %v, and %d request id(s) answered to two calls %v",
+			i, len(extra), extra, len(twice), twice)
 	}
 }
 
