@@ -14,7 +14,8 @@ How the ops map to the SDK:
   ``Client.clear()``.
 - ``batch``: ``Client.batcher(max_items=...)`` (its default byte limit), ``add()`` item by item, ``close()``;
   ``failed``: ``close()`` raises ``BatchError`` whose ``failures`` hold those items, errors and ``rejected`` items.
-- ``expect``: polls the stream (admin token, straight to the server), then waits for no ``queued`` log entry.
+- ``expect``: polls the stream (admin token, straight to the server), then waits until the connector's log holds a
+  settled entry (not ``queued``, not ``failed``) for every ingest request the proxy forwarded, and reads again.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ FAULT_PROXY = REPO / "sdks" / "conformance" / "fault-proxy.ts"
 NODE = REPO / "node_modules" / ".bin" / "node"
 
 FAULTS = {"pass", "429", "503", "reset", "drop", "duplicate"}
-STREAM_DEADLINE = 30.0  # the spec's "polls the stream (up to 30 s)"
-QUIET_DEADLINE = 120.0  # for the connector's log to have no entry still queued (the spec gives no figure)
+STREAM_DEADLINE = 60.0  # the spec's "polls the stream (up to 60 s)"
+SETTLE_DEADLINE = 60.0  # and "waits (up to 60 s) until the connector's log is settled"
 PROXY_START_DEADLINE = 60.0
 
 # Retries fast enough for a test, generous enough to outlast the faults (README, "Client").
@@ -297,20 +298,6 @@ def poll(what: str, deadline: float, check: Callable[[], Optional[str]]) -> None
         time.sleep(0.2)
 
 
-def wait_quiet(server: Server, connector: Connector) -> List[Dict[str, Any]]:
-    """Waits until the connector's log has no entry still ``queued``; returns the log."""
-    logs: List[Dict[str, Any]] = []
-
-    def check() -> Optional[str]:
-        nonlocal logs
-        logs = connector_logs(server, connector)
-        queued = [entry for entry in logs if entry["status"] == "queued"]
-        return f"{len(queued)} still queued: {queued[:3]}" if queued else None
-
-    poll("no log entry left queued", QUIET_DEADLINE, check)
-    return logs
-
-
 @dataclass
 class FaultProxy:
     url: str
@@ -380,6 +367,29 @@ class Run:
     client: Client
 
 
+def wait_settled(run: Run) -> List[Dict[str, Any]]:
+    """Waits until the connector's log is settled; returns it.
+
+    Settled: one entry, none ``queued`` and none ``failed``, for every ingest request the server has seen so far
+    (the sum of ``forwarded`` over the proxy's log). "Nothing queued" alone is not enough: the stream writes an
+    accepted request's entry once it has applied it, so a request can be in no entry at all for a moment.
+    """
+    seen = sum(int(request["forwarded"]) for request in run.proxy.log()["requests"])
+    logs: List[Dict[str, Any]] = []
+
+    def check() -> Optional[str]:
+        nonlocal logs
+        logs = connector_logs(run.server, run.connector)
+        statuses = Counter(str(entry["status"]) for entry in logs)
+        unsettled = [entry for entry in logs if entry["status"] in ("queued", "failed")]
+        if len(logs) == seen and not unsettled:
+            return None
+        return f"{len(logs)} entries for {seen} requests the server saw, {dict(statuses)}; unsettled: {unsettled[:3]}"
+
+    poll("the connector's log is settled", SETTLE_DEADLINE, check)
+    return logs
+
+
 def slices(items: List[Item], per_call: Optional[int]) -> List[List[Item]]:
     size = per_call or len(items)
     return [items[start : start + size] for start in range(0, len(items), size)] or [[]]
@@ -424,7 +434,7 @@ def run_ingest(run: Run, step: Step) -> None:
 
 def run_failing_ingest(run: Run, step: Step, expected: Mapping[str, Any]) -> None:
     # Nothing of the call may be applied: the stream, once nothing is on its way, is the same after it as before.
-    wait_quiet(run.server, run.connector)
+    wait_settled(run)
     before = comparable(run.scenario.item_key, stream_pairs(run.server, run.connector.stream))
     key = f"conformance-{uuid.uuid4().hex}"
     try:
@@ -437,7 +447,7 @@ def run_failing_ingest(run: Run, step: Step, expected: Mapping[str, Any]) -> Non
     assert (error.status, error.code) == (expected["status"], expected["code"]), repr(error)
     assert {detail.index for detail in error.details} == set(expected["detail_indexes"]), error.details
     assert error.request_id is not None
-    logs = wait_quiet(run.server, run.connector)
+    logs = wait_settled(run)
     mine = [entry for entry in logs if entry.get("idempotency_key") == key]
     assert mine and all(entry["status"] == "rejected" for entry in mine), mine
     after = comparable(run.scenario.item_key, stream_pairs(run.server, run.connector.stream))
@@ -491,9 +501,9 @@ def run_expect(run: Run, step: Step) -> None:
         return None if actual == expected else describe(actual, expected)
 
     poll("the stream holds exactly the expected items", STREAM_DEADLINE, difference)
-    wait_quiet(run.server, run.connector)
+    wait_settled(run)
     problem = difference()
-    assert problem is None, f"the stream changed once nothing was queued: {problem}"
+    assert problem is None, f"the stream changed once the log was settled: {problem}"
 
 
 def describe(actual: Any, expected: Any) -> str:
