@@ -556,8 +556,8 @@ func (r *conformanceRun) ingestRefused(i int, items []map[string]any, want *step
 	}
 
 	// Nothing of it applied: the call's requests (one Idempotency-Key, retries included) were never
-	// answered 2xx, the connector's log shows them rejected and nothing else, and once nothing is
-	// queued the stream holds none of the call's items.
+	// answered 2xx, the settled connector's log shows each one the server saw rejected, and the
+	// stream holds none of the call's items.
 	requests := r.proxy.log(t).Requests[before:]
 	if len(requests) == 0 {
 		t.Fatalf("step %d: the call sent no request through the proxy", i)
@@ -571,11 +571,22 @@ func (r *conformanceRun) ingestRefused(i int, items []map[string]any, want *step
 			t.Fatalf("step %d: an attempt of the refused call was answered %d", i, *req.Status)
 		}
 	}
-	logs := r.waitNothingQueued(i)
+	forwarded := 0
+	for _, req := range requests {
+		forwarded += req.Forwarded
+	}
+	logs := r.waitSettled(i)
+	logged := 0
 	for _, l := range logs {
-		if l.IdempotencyKey != nil && *l.IdempotencyKey == *key && l.Status != "rejected" {
-			t.Fatalf("step %d: the refused call's request %s is logged %q", i, l.RequestID, l.Status)
+		if l.IdempotencyKey != nil && *l.IdempotencyKey == *key {
+			logged++
+			if l.Status != "rejected" {
+				t.Fatalf("step %d: the refused call's request %s is logged %q", i, l.RequestID, l.Status)
+			}
 		}
+	}
+	if logged != forwarded {
+		t.Fatalf("step %d: %d log entries for the %d requests of the refused call the server saw", i, logged, forwarded)
 	}
 	stored := r.storedValues()
 	for _, item := range items {
@@ -872,62 +883,70 @@ func (r *conformanceRun) connectorLogs() []conformanceLog {
 	}
 }
 
-// waitNothingQueued polls the connector's log until no entry is still queued. The queue consumer
-// writes an accepted request's first entry, so "nothing queued" alone could come before a request
-// is logged at all: it also waits until every request the API accepted is logged, and fails if one
-// of them ended other than processed (or duplicate: a repeat the API took for a new request).
-func (r *conformanceRun) waitNothingQueued(step int) []conformanceLog {
+// waitSettled polls the connector's log (up to 60 s) until it is settled: one entry, none of them
+// queued, for every ingest request the server has seen (the sum of forwarded over the proxy's log),
+// none failed. The stream writes an accepted request's entry once it has applied it, so "nothing
+// queued" alone could hold before a request is logged at all. It also waits until every request a
+// call was answered with is logged (a stricter form of the same: those are the ones that matter).
+func (r *conformanceRun) waitSettled(step int) []conformanceLog {
 	r.mu.Lock()
 	accepted := append([]string(nil), r.acceptedIDs...)
 	r.mu.Unlock()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
+		forwarded := 0
+		for _, req := range r.proxy.log(r.t).Requests {
+			forwarded += req.Forwarded
+		}
 		logs := r.connectorLogs()
 		queued := 0
 		status := map[string]string{}
 		for _, l := range logs {
-			if l.Status == "queued" {
+			switch l.Status {
+			case "queued":
 				queued++
+			case "failed":
+				r.t.Fatalf("step %d: request %s is logged failed", step, l.RequestID)
 			}
 			status[l.RequestID] = l.Status
 		}
+		if len(logs) > forwarded {
+			r.t.Fatalf("step %d: %d log entries for %d requests the server saw", step, len(logs), forwarded)
+		}
 		unlogged := 0
 		for _, id := range accepted {
-			switch status[id] {
-			case "":
+			if status[id] == "" {
 				unlogged++
-			case "queued", "processed", "duplicate":
-			default:
-				r.t.Fatalf("step %d: accepted request %s is logged %q", step, id, status[id])
 			}
 		}
-		if queued == 0 && unlogged == 0 {
+		if queued == 0 && unlogged == 0 && len(logs) == forwarded {
 			return logs
 		}
 		if time.Now().After(deadline) {
-			r.t.Fatalf("step %d: after 60 s, %d log entries still queued and %d accepted requests not logged", step, queued, unlogged)
+			r.t.Fatalf("step %d: after 60 s the log is not settled: %d entries for %d requests the server saw, %d queued, %d accepted requests not logged",
+				step, len(logs), forwarded, queued, unlogged)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-// expect: poll (up to 30 s) until the stream holds exactly the items; then, once the connector's
-// log has nothing queued, read once more: still exactly these.
+// expect: poll (up to 60 s) until the stream holds exactly the items; then, once the connector's
+// log is settled, read once more: still exactly these.
 func (r *conformanceRun) expect(i int, want []map[string]any) {
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		diff := r.matches(r.readItems(), want)
 		if diff == "" {
 			break
 		}
 		if time.Now().After(deadline) {
-			r.t.Fatalf("step %d (expect): after 30 s the stream is not exactly the expected items: %s", i, diff)
+			r.t.Fatalf("step %d (expect): after 60 s the stream is not exactly the expected items: %s", i, diff)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	logs := r.waitNothingQueued(i)
+	logs := r.waitSettled(i)
 	if diff := r.matches(r.readItems(), want); diff != "" {
-		r.t.Fatalf("step %d (expect): once nothing was queued, the stream changed: %s", i, diff)
+		r.t.Fatalf("step %d (expect): once the log was settled, the stream changed: %s", i, diff)
 	}
 	r.checkAppliedOnce(i, logs)
 }
