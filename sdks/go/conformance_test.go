@@ -1044,7 +1044,8 @@ func (p *faultProxy) log(t *testing.T) proxyLog {
 		t.Fatalf("the proxy's log: %d %s %v", resp.StatusCode, data, err)
 	}
 	var log proxyLog
-	if err := strictDecode(data, &log); err != nil || log.Requests == nil || log.UnusedFaults == nil {
+	// Not strict: the proxy may log more about each request than this runner reads.
+	if err := json.Unmarshal(data, &log); err != nil || log.Requests == nil || log.UnusedFaults == nil {
 		t.Fatalf("the proxy's log %s: %v", data, err)
 	}
 	return log
@@ -1127,7 +1128,7 @@ func startFaultProxy(t *testing.T, upstream string, faults []string) *faultProxy
 	var hello struct {
 		URL string `json:"url"`
 	}
-	if err := strictDecode(line, &hello); err != nil || !strings.HasPrefix(hello.URL, "http://127.0.0.1:") {
+	if err := json.Unmarshal(line, &hello); err != nil || !strings.HasPrefix(hello.URL, "http://127.0.0.1:") {
 		t.Fatalf("the fault proxy's first line %q: %v", line, err)
 	}
 	return &faultProxy{url: hello.URL}
