@@ -76,6 +76,11 @@ export function loadScenarios(dir = SCENARIO_DIR): Scenario[] {
 	return files.map((file) => {
 		const scenario = Scenario.parse(JSON.parse(readFileSync(path.join(dir, file), "utf8")));
 		if (`${scenario.name}.json` !== file) throw new Error(`${file}: its name is "${scenario.name}"`);
+		for (const [index, step] of scenario.steps.entries()) {
+			if (step.op !== "ingest") continue;
+			if (step.concurrency !== undefined && step.per_call === undefined) throw new Error(`${file}: step ${index}: concurrency needs per_call`);
+			if (step.error && (step.per_call !== undefined || step.concurrency !== undefined)) throw new Error(`${file}: step ${index}: error is for one call`);
+		}
 		return scenario;
 	});
 }
