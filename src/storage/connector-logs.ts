@@ -119,10 +119,32 @@ export async function listLogs(
 	return results;
 }
 
-/** Deletes log entries received before `before`; returns how many. */
-export async function purgeLogs(db: D1Database, before: string): Promise<number> {
-	const result = await db.prepare("DELETE FROM connector_logs WHERE received_at < ?").bind(before).run();
-	return result.meta.changes;
+/** How many log entries one purge statement deletes at most. */
+export const PURGE_PAGE_ROWS = 5_000;
+/** How many purge statements one purge runs at most; a larger backlog is left to the next run. */
+export const PURGE_MAX_PAGES = 200;
+
+/**
+ * Deletes log entries received before `before`, oldest first, one page of `pageRows` per statement,
+ * so no statement runs long: D1 runs one query at a time per database (a day of logs in one DELETE
+ * would hold it for as long as that takes, and past D1's 30 s a statement is cancelled). Stops after
+ * `maxPages` pages; returns how many entries it deleted and whether some are left.
+ */
+export async function purgeLogs(
+	db: D1Database,
+	before: string,
+	{ pageRows = PURGE_PAGE_ROWS, maxPages = PURGE_MAX_PAGES }: { pageRows?: number; maxPages?: number } = {},
+): Promise<{ deleted: number; more: boolean }> {
+	const page = db.prepare(
+		"DELETE FROM connector_logs WHERE rowid IN (SELECT rowid FROM connector_logs WHERE received_at < ? ORDER BY received_at LIMIT ?)",
+	);
+	let deleted = 0;
+	for (let pages = 0; pages < maxPages; pages++) {
+		const changes = (await page.bind(before, pageRows).run()).meta.changes;
+		deleted += changes;
+		if (changes < pageRows) return { deleted, more: false };
+	}
+	return { deleted, more: true };
 }
 
 /** The statement that deletes the log entries of connectors (ids as a JSON list). */
