@@ -8,7 +8,7 @@ import { benchStream } from "./lib/setup.ts";
 import { fmt, medianSpread, percentiles, quantile, table } from "./lib/stats.ts";
 import { startWranglerDev } from "./lib/wrangler-dev.ts";
 import { recordGoal } from "./lib/goals.ts";
-import { latencyUnderLoad, loadedP99s, roundP99s, type UnderLoad, underLoadSection } from "./lib/latency-under-load.ts";
+import { latencyUnderLoad, loadedP99s, roundP99s, type UnderLoad, underLoadMethod, underLoadSection } from "./lib/latency-under-load.ts";
 
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 1000);
 const FANOUT_SIZES = (process.env.BENCH_FANOUT ?? "1,100,1000").split(",").map(Number);
@@ -142,7 +142,7 @@ function recordRealtimeGoals(fan: Fanout[], underLoad: UnderLoad): void {
 		baselines: roundP99s(underLoad, "unloaded"),
 		valueLabel: "p99 under load",
 		baselineLabel: "p99 without load",
-		method: `${underLoad.rounds.length} rounds of ${underLoad.seconds} s of probes at ${underLoad.probeRate}/s per condition: alone, then with autocannon posting 1-item requests at ${underLoad.rate}/s on ${underLoad.connections} connections to the renderer's stream, then to another stream; the worse of the two loads per round`,
+		method: underLoadMethod(underLoad),
 	});
 }
 

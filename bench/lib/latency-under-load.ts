@@ -174,6 +174,23 @@ export const loadedP99s = (result: UnderLoad) => {
 	return same.map((p99, round) => Math.max(p99, another[round] as number));
 };
 
+/** The steady loads' requests/s, per round (the lower of the two), to tell a load that fell short of its rate. */
+const steadyRps = (result: UnderLoad) =>
+	result.rounds.map((round) => Math.min(...round.filter((probes) => probes.condition === "same stream" || probes.condition === "another stream").map((probes) => probes.loadRps)));
+
+/** A sentence when the steady load did not reach its rate: the server could not keep up, so the probes measured a queue. */
+function shortfall(result: UnderLoad): string {
+	const reached = quantile(steadyRps(result), 0.5);
+	return reached < 0.9 * result.rate
+		? ` The steady load reached only ${fmt(reached, 0)} of its ${result.rate} requests/s (median of the rounds): the server could not keep up alongside the probes in this run, so these figures measure a queue, not the path.`
+		: "";
+}
+
+/** How goal 4 was measured, for the goals table. */
+export function underLoadMethod(result: UnderLoad): string {
+	return `${result.rounds.length} rounds of ${result.seconds} s of probes at ${result.probeRate}/s per condition: alone, then with autocannon posting 1-item requests at ${result.rate}/s on ${result.connections} connections to the renderer's stream, then to another stream; the worse of the two loads per round.${shortfall(result)}`;
+}
+
 /** The results section: one row per condition, medians of the rounds' figures and their spread. */
 export function underLoadSection(result: UnderLoad): string {
 	const unloaded = roundP99s(result, "unloaded");
@@ -197,10 +214,10 @@ export function underLoadSection(result: UnderLoad): string {
 	return [
 		"### Ingest → renderer under load",
 		"",
-		`Probes: 1-item ingests at ${result.probeRate} per second (each sent on time, whether or not the ones before have their frame), each item carrying a marker, timed from just before the POST until a renderer socket on the probe's stream has the frame; ${result.seconds} s (${result.seconds * result.probeRate} probes) per condition and round, ${result.rounds.length} rounds, the conditions in turn in each. The load: autocannon, in a process of its own, posting 1-item requests on ${result.connections} connections, steady at ${result.rate} requests/s (about half of what the route answers at ${result.connections} connections on this machine when it is quiet) to the renderer's own stream (whose object then applies the load and sends its frames to the same socket) or to another stream; for reference, unthrottled (${result.connections} requests always in flight, as many as the server answers, so a probe also queues behind them). The load runs ${RAMP_MS / 1000} s before the probes start. Per round p50 and p99 of the probes; medians of the rounds (min–max). The servers, autocannon and this script share the 2 cores.`,
+		`Probes: 1-item ingests at ${result.probeRate} per second (each sent on time, whether or not the ones before have their frame), each item carrying a marker, timed from just before the POST until a renderer socket on the probe's stream has the frame; ${result.seconds} s (${result.seconds * result.probeRate} probes) per condition and round, ${result.rounds.length} rounds, the conditions in turn in each. The load: autocannon, in a process of its own, posting 1-item requests on ${result.connections} connections, steady at ${result.rate} requests/s (about half of what the 1-item route answered at ${result.connections} connections in the overhead run of 2026-12-01 on this machine) to the renderer's own stream (whose object then applies the load and sends its frames to the same socket) or to another stream; for reference, unthrottled (${result.connections} requests always in flight, as many as the server answers, so a probe also queues behind them). The load runs ${RAMP_MS / 1000} s before the probes start. Per round p50 and p99 of the probes; medians of the rounds (min–max). The servers, autocannon and this script share the 2 cores.`,
 		"",
 		table(["condition", "load requests/s", "POST → 202 p99 ms", "POST → frame p50 ms", "POST → frame p99 ms", "p99 ÷ baseline p99"], rows),
 		"",
-		`Ingest → renderer p99 under a steady load of ${result.rate} requests/s (the worse of the two steady loads, per round): **${fmt(quantile(worst, 0.5), 1)} ms** (${spread(worst, 1)}), against ${fmt(quantile(unloaded, 0.5), 1)} ms with the probes alone in the same rounds.`,
+		`Ingest → renderer p99 under a steady load of ${result.rate} requests/s (the worse of the two steady loads, per round): **${fmt(quantile(worst, 0.5), 1)} ms** (${spread(worst, 1)}), against ${fmt(quantile(unloaded, 0.5), 1)} ms with the probes alone in the same rounds.${shortfall(result)}`,
 	].join("\n");
 }
