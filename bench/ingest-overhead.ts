@@ -12,6 +12,7 @@ import { streamItemCount, waitForSeq } from "./lib/stream-state.ts";
 import { fmt, medianSpread, quantile, spread, table } from "./lib/stats.ts";
 import { BENCH_SCHEMA, benchItem } from "../test/fixtures/bench-schema.ts";
 import { type RunSummary as Summary, schemaResults } from "./lib/schema-results.ts";
+import { recordGoal } from "./lib/goals.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -25,6 +26,8 @@ const [FIRST_LEVEL = 10] = LEVELS;
 const BATCH_TIMEOUT = Number(process.env.BENCH_BATCH_TIMEOUT ?? 0.05);
 /** BENCH_SCHEMA_ONLY=1 measures only the stream-schema rows and rewrites only their section. */
 const SCHEMA_ONLY = process.env.BENCH_SCHEMA_ONLY === "1";
+/** BENCH_GOALS_ONLY=1 (`npm run bench:goals`) measures only the goals' rows at the first level and records them, no section. */
+const GOALS_ONLY = process.env.BENCH_GOALS_ONLY === "1";
 /** How many times the validators' own rows validate each 100-item body. */
 const REPEAT = 20;
 
@@ -94,8 +97,9 @@ const configFile = batchingConfig(BATCH_TIMEOUT);
 const servers: (RunningServer | WranglerDev)[] = [];
 try {
 	servers.push(await startServer({ args: [TEST_WORKER] }));
-	servers.push(await startServer({ args: [TEST_WORKER, "--config", configFile] }));
-	const [main, batching] = servers.map(toTarget) as [Target, Target];
+	if (!GOALS_ONLY) servers.push(await startServer({ args: [TEST_WORKER, "--config", configFile] }));
+	// A goals-only run measures no batching rows, so it starts no batching server.
+	const [main, batching = main] = servers.map(toTarget) as [Target, Target?];
 	const bareServer = await startWranglerDev("bench/fixtures/bare-floor/wrangler.toml", "bare floor");
 	servers.push(bareServer);
 	const bare = toTarget(bareServer);
@@ -171,7 +175,10 @@ try {
 	];
 	// The same scenarios (same connectors and streams) at each level of concurrency.
 	const levels = LEVELS.map((connections) => base.map((scenario) => ({ ...scenario, connections })));
-	const all = SCHEMA_ONLY ? schemaScenarios : [...levels.flat(), ...batchingScenarios, ...schemaScenarios];
+	const first = levels[0] as Scenario[];
+	// Rows of each level: 0 bare floor, 1 in-app floor, 2 in-app floor + limiter, 3 one item, 5 a hundred items.
+	const goalRows = [0, 1, 3, 5].map((index) => first[index] as Scenario);
+	const all = SCHEMA_ONLY ? schemaScenarios : GOALS_ONLY ? goalRows : [...levels.flat(), ...batchingScenarios, ...schemaScenarios];
 	const samples = new Map<Scenario, Sample[]>(all.map((scenario) => [scenario, []]));
 
 	const measure = async (scenario: Scenario, seconds: number): Promise<Sample> => {
@@ -271,14 +278,26 @@ try {
 		"bare floor CPU ÷ CPU",
 		"non-2xx",
 	];
-	if (!SCHEMA_ONLY) {
+	/** Goals 1 and 2: each round's requests/s of the real route against the bare floor's in the same round. */
+	const recordIngestGoals = (bareFloor: Scenario, ...rows: Scenario[]) => {
+		const bareCpu = summary(bareFloor).cpu;
+		for (const scenario of rows) {
+			recordGoal(scenario.items === 1 ? "ingest-1" : "ingest-100", {
+				unit: "requests/s",
+				values: runsOf(scenario).map((run) => run.rps),
+				baselines: runsOf(bareFloor).map((run) => run.rps),
+				valueLabel: `${scenario.items}-item POST /api/ingest`,
+				baselineLabel: "bare floor",
+				method: `autocannon at ${scenario.connections} connections, ${ROUNDS} rounds of ${SECONDS} s, rows interleaved in each round; server CPU ${fmt(summary(scenario).cpu)} ms per request against the bare floor's ${fmt(bareCpu)} (${fmt(bareCpu / summary(scenario).cpu)} × by CPU)`,
+			});
+		}
+	};
+	if (!SCHEMA_ONLY) recordIngestGoals(first[0] as Scenario, first[3] as Scenario, first[5] as Scenario);
+	if (!SCHEMA_ONLY && !GOALS_ONLY) {
 		for (const scenario of all.filter(isIdempotent)) accepted += runsOf(scenario).reduce((sum, sample) => sum + sample.ok, 0);
 		const seq = await waitForSeq(server.url, server.adminToken, idempotent.stream as string, accepted);
 		const stored = await streamItemCount(server.url, server.adminToken, idempotent.stream as string);
 		console.log(`Idempotency-Key rows: ${accepted} accepted with fresh keys, ${stored} stored, seq ${seq}.`);
-		const first = levels[0] as Scenario[];
-		const last = levels.at(-1) as Scenario[];
-		// Rows of each level: 0 bare floor, 1 in-app floor, 2 in-app floor + limiter, 3 one item, 5 a hundred items.
 		const row = (list: Scenario[], index: number) => list[index] as Scenario;
 		const at = (list: Scenario[], index: number) => summary(row(list, index));
 		const [floor, limited, single] = [1, 2, 3].map((index) => at(first, index)) as [Summary, Summary, Summary];
@@ -315,12 +334,14 @@ try {
 		console.log(`\n${body}\n`);
 		writeSection("overhead", body);
 	}
-	const schemaSection = schemaResults(
-		schemaScenarios.map((scenario) => ({ scenario, summary: summary(scenario) })),
-		{ connections: FIRST_LEVEL, rounds: ROUNDS, seconds: SECONDS, repeat: REPEAT },
-	);
-	console.log(`\n${schemaSection}\n`);
-	writeSection("schema", schemaSection);
+	if (!GOALS_ONLY) {
+		const schemaSection = schemaResults(
+			schemaScenarios.map((scenario) => ({ scenario, summary: summary(scenario) })),
+			{ connections: FIRST_LEVEL, rounds: ROUNDS, seconds: SECONDS, repeat: REPEAT },
+		);
+		console.log(`\n${schemaSection}\n`);
+		writeSection("schema", schemaSection);
+	}
 } finally {
 	await Promise.all(servers.map((running) => running.stop()));
 	rmSync(configFile, { force: true });

@@ -7,6 +7,8 @@ import { machine, writeSection } from "./lib/results.ts";
 import { benchStream } from "./lib/setup.ts";
 import { fmt, medianSpread, percentiles, quantile, table } from "./lib/stats.ts";
 import { startWranglerDev } from "./lib/wrangler-dev.ts";
+import { recordGoal } from "./lib/goals.ts";
+import { latencyUnderLoad, loadedP99s, roundP99s, type UnderLoad, underLoadMethod, underLoadSection } from "./lib/latency-under-load.ts";
 
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 1000);
 const FANOUT_SIZES = (process.env.BENCH_FANOUT ?? "1,100,1000").split(",").map(Number);
@@ -121,6 +123,30 @@ async function fanout(url: string, adminToken: string, peerUrl: string, size: nu
 	return result;
 }
 
+/** Goals 3 and 4: fan-out to 1,000 renderers against the peer's, per round; p99 under load against unloaded, per round. */
+function recordRealtimeGoals(fan: Fanout[], underLoad: UnderLoad | null): void {
+	const thousand = fan.find((f) => f.size === 1000);
+	if (thousand) {
+		recordGoal("fanout-1000", {
+			unit: "ms",
+			values: thousand.ours,
+			baselines: thousand.peer,
+			valueLabel: "ours, POST until the last renderer has the frame",
+			baselineLabel: `partyserver ${PEER_VERSION} broadcast`,
+			method: `${thousand.ours.length} rounds, ours then the peer's in each`,
+		});
+	}
+	if (!underLoad) return;
+	recordGoal("latency-under-load", {
+		unit: "ms",
+		values: loadedP99s(underLoad),
+		baselines: roundP99s(underLoad, "unloaded"),
+		valueLabel: "p99 under the steady load",
+		baselineLabel: "p99 of the probes alone",
+		method: underLoadMethod(underLoad),
+	});
+}
+
 const server = await startServer();
 const peer = await startWranglerDev("bench/fixtures/partyserver-peer/wrangler.toml", "partyserver peer");
 try {
@@ -131,6 +157,13 @@ try {
 		console.log(`Measuring fan-out to ${size} renderers, ours and partyserver's, interleaved…`);
 		fan.push(await fanout(server.url, server.adminToken, peer.url, size));
 	}
+	console.log("Measuring ingest → renderer latency under load…");
+	// A failure here (a lost frame) fails the run, but the fan-out's figures are still written and recorded.
+	const underLoad = await latencyUnderLoad(server.url, server.adminToken).catch((error: unknown) => {
+		console.error(`Latency under load failed: ${error instanceof Error ? error.message : String(error)}`);
+		process.exitCode = 1;
+		return null;
+	});
 	const median = (values: number[]) => quantile(values, 0.5);
 	const one = median((fan.find((f) => f.size === 1) ?? fan[0])?.ours ?? []);
 	// Each round's ratio (ours, then the peer's, one after the other), then their median and spread.
@@ -163,6 +196,12 @@ try {
 	].join("\n");
 	console.log(`\n${body}\n`);
 	writeSection("realtime", body);
+	if (underLoad) {
+		const loadBody = underLoadSection(underLoad);
+		console.log(`\n${loadBody}\n`);
+		writeSection("realtime-load", loadBody, { place: { after: "realtime" } });
+	}
+	recordRealtimeGoals(fan, underLoad);
 } finally {
 	await Promise.all([server.stop(), peer.stop()]);
 }
