@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { startServer } from "../scripts/dev-server.ts";
 import { machine, writeSection } from "./lib/results.ts";
+import { groupCpuMs, serverProcessGroup } from "./lib/server-cpu.ts";
 import { benchStream } from "./lib/setup.ts";
 import { fmt, medianSpread, percentiles, quantile, table } from "./lib/stats.ts";
 import { startWranglerDev } from "./lib/wrangler-dev.ts";
@@ -29,6 +30,8 @@ async function openSocket(socketUrl: string): Promise<Socket> {
 	const ws = new WebSocket(socketUrl);
 	const waiters = new Map<string, (at: number) => void>();
 	ws.addEventListener("message", (event) => {
+		// The same code on both sides: a socket nobody waits on does not decode its frames.
+		if (waiters.size === 0) return;
 		const at = performance.now();
 		const text = String(event.data);
 		for (const [marker, resolve] of waiters) {
@@ -86,38 +89,70 @@ async function openSockets(socketUrl: string, size: number): Promise<Socket[]> {
 	return sockets;
 }
 
-/** One change: ms from just before its POST until the last socket has a frame with its marker. */
-async function fanoutRound(sockets: Socket[], marker: string, send: () => Promise<Response>): Promise<number> {
+interface Round {
+	/** ms from just before the POST until the first socket had the frame. */
+	first: number;
+	/** ... until the last one had it. */
+	last: number;
+	/** ms of CPU the server's processes (wrangler and its workerd) used meanwhile, from /proc (10 ms ticks). */
+	cpu: number;
+}
+
+/** One change: ms from just before its POST until the first and the last socket have a frame with its marker. */
+async function fanoutRound(sockets: Socket[], group: number, marker: string, send: () => Promise<Response>): Promise<Round> {
 	const arrivals = sockets.map((socket) => socket.waitFor(marker));
+	const cpuBefore = groupCpuMs(group);
 	const start = performance.now();
 	const response = await send();
 	if (response.status !== 202) throw new Error(`POST answered ${response.status}`);
 	await response.arrayBuffer();
-	return Math.max(...(await Promise.all(arrivals))) - start;
+	const times = (await Promise.all(arrivals)).map((at) => at - start);
+	return { first: Math.min(...times), last: Math.max(...times), cpu: groupCpuMs(group) - cpuBefore };
 }
 
 interface Fanout {
 	size: number;
+	/** Per round: ms until the last renderer had the frame. */
 	ours: number[];
 	peer: number[];
+	/** Per round: ms until the first had it. */
+	oursFirst: number[];
+	peerFirst: number[];
+	/** Per round: the server's CPU ms. */
+	oursCpu: number[];
+	peerCpu: number[];
 }
 
 /** Fan-out to `size` renderers of our stream and to `size` connections of the peer's room, rounds interleaved. */
-async function fanout(url: string, adminToken: string, peerUrl: string, size: number): Promise<Fanout> {
+async function fanout(url: string, adminToken: string, peerUrl: string, size: number, groups: { ours: number; peer: number }): Promise<Fanout> {
 	const target = await benchStream(url, adminToken);
 	const room = `${peerUrl}/parties/broadcast/fan-${size}-${crypto.randomUUID().slice(0, 6)}`;
 	const ours = await openSockets(streamSocketUrl(url, target.stream, target.rendererToken), size);
 	const theirs = await openSockets(room.replace("http", "ws"), size);
-	const result: Fanout = { size, ours: [], peer: [] };
+	const result: Fanout = { size, ours: [], peer: [], oursFirst: [], peerFirst: [], oursCpu: [], peerCpu: [] };
 	// One unmeasured round each: the first broadcast after connecting may wake a hibernated object.
 	for (let round = -1; round < FANOUT_ROUNDS; round++) {
 		const marker = `fan-${size}-${round}-${crypto.randomUUID().slice(0, 6)}`;
 		const body = JSON.stringify({ id: marker });
-		const mine = await fanoutRound(ours, marker, () => post(url, target.key, { id: marker }));
-		const peer = await fanoutRound(theirs, marker, () => fetch(room, { method: "POST", body }));
+		const mine = () => fanoutRound(ours, groups.ours, marker, () => post(url, target.key, { id: marker }));
+		const peers = () => fanoutRound(theirs, groups.peer, marker, () => fetch(room, { method: "POST", body }));
+		// Each side goes first in every other round, so that neither always runs in the wake of the other.
+		let ourRound: Round;
+		let peerRound: Round;
+		if (round % 2 === 0) {
+			ourRound = await mine();
+			peerRound = await peers();
+		} else {
+			peerRound = await peers();
+			ourRound = await mine();
+		}
 		if (round < 0) continue;
-		result.ours.push(mine);
-		result.peer.push(peer);
+		result.ours.push(ourRound.last);
+		result.peer.push(peerRound.last);
+		result.oursFirst.push(ourRound.first);
+		result.peerFirst.push(peerRound.first);
+		result.oursCpu.push(ourRound.cpu);
+		result.peerCpu.push(peerRound.cpu);
 	}
 	for (const socket of [...ours, ...theirs]) socket.ws.close();
 	return result;
@@ -150,12 +185,13 @@ function recordRealtimeGoals(fan: Fanout[], underLoad: UnderLoad | null): void {
 const server = await startServer();
 const peer = await startWranglerDev("bench/fixtures/partyserver-peer/wrangler.toml", "partyserver peer");
 try {
+	const groups = { ours: serverProcessGroup(Number(new URL(server.url).port)), peer: serverProcessGroup(Number(new URL(peer.url).port)) };
 	console.log(`Measuring ${LATENCY_SAMPLES} sequential ingests with one renderer…`);
 	const lat = await latency(server.url, server.adminToken);
 	const fan: Fanout[] = [];
 	for (const size of FANOUT_SIZES) {
 		console.log(`Measuring fan-out to ${size} renderers, ours and partyserver's, interleaved…`);
-		fan.push(await fanout(server.url, server.adminToken, peer.url, size));
+		fan.push(await fanout(server.url, server.adminToken, peer.url, size, groups));
 	}
 	console.log("Measuring ingest → renderer latency under load…");
 	// A failure here (a lost frame) fails the run, but the fan-out's figures are still written and recorded.
@@ -165,8 +201,9 @@ try {
 		return null;
 	});
 	const median = (values: number[]) => quantile(values, 0.5);
+	const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 	const one = median((fan.find((f) => f.size === 1) ?? fan[0])?.ours ?? []);
-	// Each round's ratio (ours, then the peer's, one after the other), then their median and spread.
+	// Each round's ratio (ours and the peer's, one right after the other), then their median and spread.
 	const ratios = (f: Fanout) => f.ours.map((ms, round) => ms / (f.peer[round] ?? Number.NaN));
 	const largest = fan.at(-1);
 	const body = [
@@ -185,11 +222,19 @@ try {
 			],
 		),
 		"",
-		`Fan-out: one change, time from the POST until the last of N renderers has the frame; ${FANOUT_ROUNDS} rounds, medians and (min–max). The peer is [partyserver](https://github.com/cloudflare/partykit/tree/main/packages/partyserver) ${PEER_VERSION} (a benchmark-only devDependency): bench/fixtures/partyserver-peer, a hibernating \`Server\` whose \`onRequest\` broadcasts the POSTed body to its room's connections, in a \`wrangler dev\` of its own; N connections to its room against N renderers of one of our streams, the same \`{"id": marker}\` body, each round ours then the peer's. Ours goes POST → edge (auth, validation) → queue → consumer → stream object (transaction) → sockets; the peer's POST → object → \`broadcast\`, nothing stored. Both servers, the N + N sockets and this script share 2 cores, also used by other work on the machine.`,
+		`Fan-out: one change, time from the POST until the last of N renderers has the frame; ${FANOUT_ROUNDS} rounds, medians and (min–max). The peer is [partyserver](https://github.com/cloudflare/partykit/tree/main/packages/partyserver) ${PEER_VERSION} (a benchmark-only devDependency): bench/fixtures/partyserver-peer, a hibernating \`Server\` whose \`onRequest\` broadcasts the POSTed body to its room's connections, in a \`wrangler dev\` of its own; N connections to its room against N renderers of one of our streams, the same \`{"id": marker}\` body, one right after the other in each round, each side first in every other round. Ours goes POST → edge (auth, validation) → queue → consumer → stream object (transaction) → sockets; the peer's POST → object → \`broadcast\`, nothing stored. Both servers, the N + N sockets (one Node process, which receives both sides' frames the same way) and this script share 2 cores, also used by other work on the machine. Server CPU: user + system time of each server's processes (wrangler and its workerd, from \`/proc\`, 10 ms ticks) during a round, the mean of the rounds.`,
 		"",
 		table(
-			["renderers", "ours: ms until the last has it", "÷ 1 renderer", "partyserver broadcast: ms", "ours ÷ partyserver"],
-			fan.map((f) => [f.size, medianSpread(f.ours, 1), fmt(median(f.ours) / one), medianSpread(f.peer, 1), medianSpread(ratios(f))]),
+			["renderers", "ours: ms until the last has it", "÷ 1 renderer", "partyserver broadcast: ms", "ours ÷ partyserver", "ms until the first has it, ours / partyserver", "server CPU ms per round, ours / partyserver"],
+			fan.map((f) => [
+				f.size,
+				medianSpread(f.ours, 1),
+				fmt(median(f.ours) / one),
+				medianSpread(f.peer, 1),
+				medianSpread(ratios(f)),
+				`${fmt(median(f.oursFirst), 1)} / ${fmt(median(f.peerFirst), 1)}`,
+				`${fmt(mean(f.oursCpu), 0)} / ${fmt(mean(f.peerCpu), 0)}`,
+			]),
 		),
 		"",
 		largest ? `Fan-out of one ingest to ${largest.size.toLocaleString("en-US")} renderers: **${fmt(median(ratios(largest)))} ×** the time of partyserver's bare broadcast to as many connections (per round ${ratios(largest).map((r) => fmt(r)).join(", ")}).` : "",
