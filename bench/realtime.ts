@@ -168,7 +168,7 @@ function recordRealtimeGoals(fan: Fanout[], underLoad: UnderLoad | null): void {
 			baselines: thousand.peer,
 			valueLabel: "ours, POST until the last renderer has the frame",
 			baselineLabel: `partyserver ${PEER_VERSION} broadcast`,
-			method: `${thousand.ours.length} rounds, ours then the peer's in each`,
+			method: `${thousand.ours.length} rounds, ours and the peer's in each, the first side alternating by round`,
 		});
 	}
 	if (!underLoad) return;
