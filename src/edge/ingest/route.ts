@@ -77,7 +77,7 @@ async function accept(c: IngestContext, attempt: Attempt, pathStream: string | n
 	const requestId = c.get("requestId");
 
 	// The limiter's round trip overlaps reading and validating the body; its verdict still comes first.
-	const limiting = takeRateLimit(c.env, connector, requestId);
+	const limiting = takeRateLimit(c.env, connector, requestId, (call) => c.executionCtx.waitUntil(call));
 	const reading = readRequest(c, connector.item_key, attempt).then(
 		(value) => ({ ok: true as const, value }),
 		(error: unknown) => ({ ok: false as const, error }),
