@@ -193,6 +193,32 @@ describe("TokenLease, asking ahead in the background", () => {
 		expect(ahead.leased).toBeGreaterThanOrEqual(2000);
 	});
 
+	it("sizes blocks to outlast a slow bucket: several of its round trips of traffic, at most half of LEASE_TTL_MS", async () => {
+		const wants = async (roundTripMs: number) => {
+			let state: BucketState | undefined;
+			const clock = { now: 0 };
+			const asked: number[] = [];
+			const limit = { requests: 1_000_000, period_seconds: 1 };
+			const lease = new TokenLease(() => clock.now);
+			for (let i = 0; i < 3000; i++) {
+				clock.now += 1;
+				await lease.take(limit, async (request) => {
+					asked.push(request.want);
+					clock.now += roundTripMs;
+					const { state: next, ...grant } = takeTokens(state, limit, clock.now, request);
+					state = next;
+					return grant;
+				});
+			}
+			return Math.max(...asked);
+		};
+		// One request a millisecond: 100 ms of traffic while the bucket answers at once...
+		expect(await wants(0)).toBe(100);
+		// ...four round trips of it when the bucket takes 60 ms, and never more than LEASE_TTL_MS / 2.
+		expect(await wants(60)).toBeGreaterThan(150);
+		expect(await wants(1_000)).toBeLessThanOrEqual(LEASE_TTL_MS / 2);
+	});
+
 	it("gives back a background grant that arrives after the limit changed", async () => {
 		const lease = new TokenLease(() => 0);
 		const asked: Required<TokenRequest>[] = [];

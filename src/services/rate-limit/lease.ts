@@ -12,6 +12,10 @@ const MAX_LEASE = 1000;
  * background while the rest still serve requests: at steady traffic no request waits on the bucket.
  */
 const REFILL_AHEAD_SHARE = 0.5;
+/** However slow the bucket's answers, a block covers at most this much traffic, well within LEASE_TTL_MS. */
+const MAX_LEASE_WINDOW_MS = LEASE_TTL_MS / 2;
+/** A block covers this many of the bucket's recent round trips: asked for at half a block, it comes before the lease runs dry. */
+const ROUND_TRIPS_PER_BLOCK = 4;
 /** A background lease not answered by then (its RPC hangs) no longer stops another from starting. */
 const REFILL_STALE_MS = 5000;
 
@@ -49,8 +53,11 @@ export class TokenLease {
 	#deniedUntil = 0;
 	/** Leased tokens that expired or were leased under another limit: they go back with the next request. */
 	#returnable = 0;
-	/** Requests served since the last grant, to size the next lease. */
+	/** Requests served since the last block was granted, and when that was: the traffic that sizes the next one. */
 	#served = 0;
+	#servedSince = Number.NEGATIVE_INFINITY;
+	/** The bucket's recent round trip (ms, smoothed): a block must outlast the call that refills it. */
+	#roundTrip = 0;
 	#inFlight = 0;
 	/** The size of the last block granted, to tell when to ask for the next one ahead. */
 	#block = 0;
@@ -81,12 +88,14 @@ export class TokenLease {
 		const request = { want: beside ? 1 : this.#wanted(limit, this.now()), returned: this.#returnable };
 		this.#returnable = 0;
 		this.#inFlight++;
+		const asked = this.now();
 		let grant: LeaseGrant;
 		try {
 			grant = await ask(request);
 		} finally {
 			this.#inFlight--;
 		}
+		this.#timed(asked);
 		return this.#settle(limit, grant, this.now(), beside);
 	}
 
@@ -109,13 +118,23 @@ export class TokenLease {
 		return null;
 	}
 
-	/** Tokens for the next LEASE_WINDOW_MS at the rate served since the last grant, within the caps. */
+	/**
+	 * Tokens for the next LEASE_WINDOW_MS (longer when the bucket answers slowly: ROUND_TRIPS_PER_BLOCK round trips,
+	 * at most MAX_LEASE_WINDOW_MS) at the rate served since the last block, within the caps.
+	 */
 	#wanted(limit: RateLimit, now: number): number {
 		// Time stands still in a Worker between I/O, so a burst can take no measurable time at all.
-		const elapsed = Math.max(1, now - this.#leasedAt);
+		const elapsed = Math.max(1, now - this.#servedSince);
 		const rate = Number.isFinite(elapsed) ? this.#served / elapsed : 0;
+		const window = Math.min(MAX_LEASE_WINDOW_MS, Math.max(LEASE_WINDOW_MS, ROUND_TRIPS_PER_BLOCK * this.#roundTrip));
 		const cap = Math.min(MAX_LEASE, Math.max(1, Math.floor(limit.requests * MAX_LEASE_SHARE)));
-		return Math.min(cap, Math.max(1, Math.ceil(rate * LEASE_WINDOW_MS)));
+		return Math.min(cap, Math.max(1, Math.ceil(rate * window)));
+	}
+
+	/** Counts a call's round trip into the smoothed figure. */
+	#timed(asked: number): void {
+		const took = Math.max(0, this.now() - asked);
+		this.#roundTrip = this.#roundTrip === 0 ? took : 0.7 * this.#roundTrip + 0.3 * took;
 	}
 
 	/** Starts the next block's call while the lease still holds tokens, once it is low. */
@@ -130,6 +149,7 @@ export class TokenLease {
 		const call = ask(request).then(
 			(grant) => {
 				if (this.#refillingSince === since) this.#refillingSince = null;
+				this.#timed(since);
 				this.#absorb(limit, grant, this.now());
 			},
 			() => {
@@ -152,6 +172,7 @@ export class TokenLease {
 		this.#bucket = grant.tokens;
 		this.#leasedAt = now;
 		this.#served = 0;
+		this.#servedSince = now;
 		if (!grant.allowed) {
 			// Requests go on with what is leased; once it is spent the isolate refuses until a token is due.
 			this.#deniedUntil = now + grant.retryAfterMs;
@@ -167,14 +188,18 @@ export class TokenLease {
 		this.#limit = limit;
 		this.#bucket = grant.tokens;
 		this.#leasedAt = now;
-		this.#served = 0;
+		// A token asked for beside another call is no block: the traffic counted for the next block goes on.
+		if (!beside) {
+			this.#served = 0;
+			this.#servedSince = now;
+		}
 		if (!grant.allowed) {
 			this.#deniedUntil = now + grant.retryAfterMs;
 			this.#block = 0;
 			return decide(limit, grant.tokens, false, grant.retryAfterMs);
 		}
 		this.#deniedUntil = 0;
-		this.#served = 1;
+		this.#served++;
 		if (!beside) this.#block = grant.granted;
 		// This request uses one of the granted tokens; the rest serve the next ones.
 		this.#tokens += grant.granted - 1;
