@@ -10,6 +10,19 @@ function timeBase32(ms: number): string {
 	return out;
 }
 
+// Random bytes are drawn from the runtime a pool at a time: one getRandomValues call serves many ids.
+const POOL_BYTES = 1024;
+let pool = new Uint8Array(0);
+let poolAt = 0;
+
+function randomDigit(): number {
+	if (poolAt >= pool.length) {
+		pool = crypto.getRandomValues(new Uint8Array(POOL_BYTES));
+		poolAt = 0;
+	}
+	return (pool[poolAt++] as number) & 31;
+}
+
 /**
  * Sortable ids, ULID-style: 10 characters of milliseconds, then random base32
  * digits. Within an isolate they are strictly increasing even inside one
@@ -18,21 +31,24 @@ function timeBase32(ms: number): string {
  */
 class MonotonicIds {
 	#lastTime = -1;
+	#lastPrefix = "";
 	#lastDigits: number[] = [];
 
 	next(now: number, randomLength: number): string {
-		let digits: number[];
-		if (now === this.#lastTime && this.#lastDigits.length === randomLength) {
-			digits = [...this.#lastDigits];
+		const digits = this.#lastDigits;
+		if (now === this.#lastTime && digits.length === randomLength) {
 			let i = digits.length - 1;
 			while (i >= 0 && digits[i] === 31) digits[i--] = 0;
 			if (i >= 0) digits[i] = (digits[i] as number) + 1;
 		} else {
-			digits = Array.from(crypto.getRandomValues(new Uint8Array(randomLength)), (byte) => byte & 31);
+			digits.length = randomLength;
+			for (let i = 0; i < randomLength; i++) digits[i] = randomDigit();
 		}
+		if (now !== this.#lastTime) this.#lastPrefix = timeBase32(now);
 		this.#lastTime = now;
-		this.#lastDigits = digits;
-		return timeBase32(now) + digits.map((digit) => CROCKFORD[digit]).join("");
+		let out = this.#lastPrefix;
+		for (const digit of digits) out += CROCKFORD[digit];
+		return out;
 	}
 }
 

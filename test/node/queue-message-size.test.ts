@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { enqueue, toMessages } from "../../src/edge/ingest/enqueue.ts";
+import { queueRequest, toMessages } from "../../src/edge/ingest/enqueue.ts";
 import type { OperationPart } from "../../src/model/operation.ts";
 
 // Queues' limits, counted on each message as serialised. With contentType "json" (the default from
@@ -56,10 +56,10 @@ interface Call {
 	contentTypes: (string | undefined)[];
 }
 
-/** Queues the body through the project's own toMessages and enqueue, recording every call a real queue would get. */
+/** Queues the body as the ingest route does, recording every call a real queue would get. */
 async function queued(text: string): Promise<Call[]> {
 	const calls: Call[] = [];
-	await enqueue(
+	await queueRequest(
 		{
 			send: async (body, options) => void calls.push({ bodies: [body], contentTypes: [options.contentType] }),
 			sendBatch: async (batch) => {
@@ -67,7 +67,8 @@ async function queued(text: string): Promise<Call[]> {
 				calls.push({ bodies: messages.map((m) => m.body), contentTypes: messages.map((m) => m.contentType) });
 			},
 		},
-		toMessages(envelope, text),
+		envelope,
+		text,
 	);
 	return calls;
 }

@@ -134,3 +134,23 @@ describe("parseIngestHeaders: several headers", () => {
 		]);
 	});
 });
+
+describe("parseIngestHeaders: the isolate's memo of header combinations", () => {
+	it("answers a repeated combination as zod did, and still refuses a bad one every time", () => {
+		const headers = { "Content-Type": "application/x-ndjson", "X-Ingest-Mode": "DELETE", "X-Item-Key": "sku" };
+		const first = parse(headers);
+		expect(parse(headers)).toEqual(first);
+		expect(first).toEqual({ "content-type": "ndjson", "x-ingest-mode": "delete", "x-item-key": "sku" });
+		for (let i = 0; i < 3; i++) refused({ ...json, "X-Ingest-Mode": "merge" });
+		// An absent header and an empty one are different combinations.
+		expect(parse({ ...json, "Content-Encoding": "" })).toEqual({ "content-type": "json", "content-encoding": "identity" });
+		expect(parse(json)).toEqual({ "content-type": "json" });
+	});
+
+	it("keeps working past its bound, and never memoises Idempotency-Key requests", () => {
+		for (let i = 0; i < 600; i++) expect(parse({ ...json, "X-Item-Key": `k${i}` })["x-item-key"]).toBe(`k${i}`);
+		expect(parse({ ...json, "Idempotency-Key": "a" })["idempotency-key"]).toBe("a");
+		expect(parse({ ...json, "Idempotency-Key": "b" })["idempotency-key"]).toBe("b");
+		refused({ ...json, "Idempotency-Key": "a\tb" });
+	});
+});

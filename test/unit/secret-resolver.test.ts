@@ -101,3 +101,33 @@ describe("secretResolver", () => {
 		expect(refused).toMatchObject({ status: 429, code: "RATE_LIMITED", headers: { "Retry-After": "1" } });
 	});
 });
+
+describe("secretResolver's hash memo", () => {
+	it("still refuses a revoked secret at once after its hash was memoised", async () => {
+		let live = true;
+		const resolver = secretResolver(/^sk_/, async (_db, hashes) => (live ? hashes.map((hash) => ({ hash })) : []));
+		expect(await resolver.resolve(env, "sk_key")).not.toBeNull();
+		expect(await resolver.resolve(env, "sk_key")).not.toBeNull();
+		live = false;
+		resolver.forget(await sha256Hex("sk_key"));
+		expect(await resolver.resolve(env, "sk_key")).toBeNull();
+	});
+
+	it("refuses a revoked secret elsewhere once the grant's TTL is over, memo or not", async () => {
+		const clock = new FakeClock(1_700_000_000_000);
+		const realNow = Date.now;
+		Date.now = () => clock.now();
+		try {
+			let live = true;
+			const resolver = secretResolver(/^sk_/, async (_db, hashes) => (live ? hashes.map((hash) => ({ hash })) : []));
+			expect(await resolver.resolve(env, "sk_key")).not.toBeNull();
+			live = false;
+			await clock.advance(29_000);
+			expect(await resolver.resolve(env, "sk_key")).not.toBeNull();
+			await clock.advance(1_000);
+			expect(await resolver.resolve(env, "sk_key")).toBeNull();
+		} finally {
+			Date.now = realNow;
+		}
+	});
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LEASE_TTL_MS, TokenLease } from "../../src/services/rate-limit/lease";
+import { LEASE_TTL_MS, type LeaseGrant, TokenLease } from "../../src/services/rate-limit/lease";
 import { type BucketState, type RateLimit, type TokenRequest, takeTokens } from "../../src/model/token-bucket";
 
 /** One connector's bucket, as its RateLimiter object holds it, and a clock shared with the isolates. */
@@ -145,5 +145,111 @@ describe("TokenLease", () => {
 		const decisions = await Promise.all(pending);
 		expect(decisions.every((d) => d.allowed)).toBe(true);
 		expect(asked).toEqual([1, 1, 1]);
+	});
+});
+
+describe("TokenLease, asking ahead in the background", () => {
+	/** `connections` requests at a time on one isolate, each call to the bucket answered a few turns later. */
+	async function steadyLoad(background: boolean, connections = 10, requests = 2000) {
+		let state: BucketState | undefined;
+		const clock = { now: 0 };
+		const asked: Required<TokenRequest>[] = [];
+		const limit = { requests: 1_000_000, period_seconds: 1 };
+		const lease = new TokenLease(() => clock.now);
+		const calls: Promise<unknown>[] = [];
+		const turns = async (count: number) => {
+			for (let turn = 0; turn < count; turn++) await Promise.resolve();
+		};
+		const ask = async (request: Required<TokenRequest>) => {
+			asked.push(request);
+			await turns(20);
+			const { state: next, ...grant } = takeTokens(state, limit, clock.now, request);
+			state = next;
+			return grant;
+		};
+		let started = 0;
+		let allowed = 0;
+		await Promise.all(
+			Array.from({ length: connections }, async () => {
+				while (started++ < requests) {
+					clock.now += 1;
+					if ((await lease.take(limit, ask, background ? (call) => calls.push(call) : undefined)).allowed) allowed++;
+					await turns(2);
+				}
+			}),
+		);
+		await Promise.all(calls);
+		const leased = asked.reduce((sum, request) => sum + request.want, 0);
+		return { asked: asked.length, allowed, leased };
+	}
+
+	it("asks for the next block while the lease still serves, instead of one call per request in flight", async () => {
+		const without = await steadyLoad(false);
+		const ahead = await steadyLoad(true);
+		expect(without.allowed).toBe(2000);
+		expect(ahead.allowed).toBe(2000);
+		expect(ahead.asked).toBeLessThan(without.asked / 2);
+		// Every token used came out of the bucket.
+		expect(ahead.leased).toBeGreaterThanOrEqual(2000);
+	});
+
+	it("sizes blocks to outlast a slow bucket: several of its round trips of traffic, at most half of LEASE_TTL_MS", async () => {
+		const wants = async (roundTripMs: number) => {
+			let state: BucketState | undefined;
+			const clock = { now: 0 };
+			const asked: number[] = [];
+			const limit = { requests: 1_000_000, period_seconds: 1 };
+			const lease = new TokenLease(() => clock.now);
+			for (let i = 0; i < 3000; i++) {
+				clock.now += 1;
+				await lease.take(limit, async (request) => {
+					asked.push(request.want);
+					clock.now += roundTripMs;
+					const { state: next, ...grant } = takeTokens(state, limit, clock.now, request);
+					state = next;
+					return grant;
+				});
+			}
+			return Math.max(...asked);
+		};
+		// One request a millisecond: 100 ms of traffic while the bucket answers at once...
+		expect(await wants(0)).toBe(100);
+		// ...four round trips of it when the bucket takes 60 ms, and never more than LEASE_TTL_MS / 2.
+		expect(await wants(60)).toBeGreaterThan(150);
+		expect(await wants(1_000)).toBeLessThanOrEqual(LEASE_TTL_MS / 2);
+	});
+
+	it("gives back a background grant that arrives after the limit changed", async () => {
+		const lease = new TokenLease(() => 0);
+		const asked: Required<TokenRequest>[] = [];
+		const pending: ((grant: LeaseGrant) => void)[] = [];
+		const ask = (request: Required<TokenRequest>) => {
+			asked.push(request);
+			return new Promise<LeaseGrant>((resolve) => pending.push(resolve));
+		};
+		const grant = (granted: number): LeaseGrant => ({ allowed: true, granted, tokens: 5000, retryAfterMs: 0 });
+		const calls: Promise<unknown>[] = [];
+		const background = (call: Promise<unknown>) => calls.push(call);
+		const old = { requests: 10_000, period_seconds: 10 };
+		const first = lease.take(old, ask, background);
+		pending.shift()?.(grant(10));
+		expect((await first).allowed).toBe(true);
+		// Nine tokens left; the fifth use leaves four, under half the block: the next block is asked for ahead.
+		for (let i = 0; i < 5; i++) expect((await lease.take(old, ask, background)).allowed).toBe(true);
+		expect(asked).toHaveLength(2);
+		expect(calls).toHaveLength(1);
+		// The limit changes while that call is out: the four leased tokens go back with the next call...
+		const raised = { requests: 20_000, period_seconds: 10 };
+		const changed = lease.take(raised, ask, background);
+		expect(asked[2]).toEqual({ want: 1, returned: 4 });
+		pending.shift()?.(grant(10));
+		await Promise.all(calls);
+		pending.shift()?.(grant(1));
+		expect((await changed).limit).toBe(20_000);
+		// ...and so does the block granted under the old limit.
+		const next = lease.take(raised, ask, background);
+		expect(asked[3]?.returned).toBe(10);
+		pending.shift()?.(grant(1));
+		expect((await next).allowed).toBe(true);
 	});
 });

@@ -12,7 +12,7 @@ import { type EarlierUse, idempotency } from "../../services/idempotency";
 import { effectiveRateLimit, takeRateLimit } from "../../services/rate-limit/take";
 import { type LogStatus, recordRequests, upsertRateLimitedWindow } from "../../storage/connector-logs";
 import { readLimitedBody } from "./body-reader";
-import { enqueue, toMessages } from "./enqueue";
+import { queueRequest } from "./enqueue";
 import { parseIngestHeaders } from "./headers";
 import { registerIngestDocs } from "./docs";
 import { type IngestMode, decodeUtf8, parseDocument, validateItems } from "../../model/payload";
@@ -77,7 +77,7 @@ async function accept(c: IngestContext, attempt: Attempt, pathStream: string | n
 	const requestId = c.get("requestId");
 
 	// The limiter's round trip overlaps reading and validating the body; its verdict still comes first.
-	const limiting = takeRateLimit(c.env, connector, requestId);
+	const limiting = takeRateLimit(c.env, connector, requestId, (call) => c.executionCtx.waitUntil(call));
 	const reading = readRequest(c, connector.item_key, attempt).then(
 		(value) => ({ ok: true as const, value }),
 		(error: unknown) => ({ ok: false as const, error }),
@@ -112,7 +112,7 @@ async function accept(c: IngestContext, attempt: Attempt, pathStream: string | n
 		format,
 		mode,
 	};
-	await enqueue(c.env.INGEST_QUEUE, toMessages(envelope, text));
+	await queueRequest(c.env.INGEST_QUEUE, envelope, text);
 
 	const holder = scope === null ? null : await idempotency.claim(c.env, c.executionCtx, scope, { requestId, itemsReceived });
 	if (holder) return answerRepeat(c, attempt, holder);

@@ -25,6 +25,12 @@ export interface SecretResolver<G extends Grant> {
  * secrets the cache does not know go through a LookupBudget, so distinct forged
  * secrets cost a bounded number of D1 queries per second; past its queue a lookup is
  * answered 429 with Retry-After: 1.
+ *
+ * The hash of a secret that was granted is remembered by the secret for as long as
+ * its grant may be cached, so a busy key costs no SHA-256 per request. That memo only
+ * maps a secret to its hash, which never changes: what the secret grants, and whether
+ * it still does (revocation, forget), is still asked of the grant cache every time.
+ * Forged secrets are never memoised, so a flood of them cannot push real ones out.
  */
 export function secretResolver<G extends Grant>(
 	format: RegExp,
@@ -34,19 +40,26 @@ export function secretResolver<G extends Grant>(
 	const known = new TtlCache<G>();
 	// Unknown secrets get a cache of their own, so a flood of forged ones cannot push real ones out.
 	const unknown = new TtlCache<true>();
+	const hashes = new TtlCache<string>(1_000);
 	return {
 		async resolve(env, secret) {
 			if (secret === null || !format.test(secret)) return null;
-			const hash = await sha256Hex(secret);
+			const memo = hashes.get(secret);
+			const hash = memo ?? (await sha256Hex(secret));
 			const cached = known.get(hash);
-			if (cached !== undefined) return cached;
+			if (cached !== undefined) {
+				if (memo === undefined) hashes.set(secret, hash, config(env).AUTH_CACHE_TTL_SECONDS * 1000);
+				return cached;
+			}
 			if (unknown.get(hash)) return null;
 			const found = await lookupWithin(budget, hash, (hashes) => lookupMany(env.DB, hashes));
 			// The index lookup can only leak timing about the hash, never the secret; the final check is constant-time anyway.
 			const grant = found && digestsEqual(found.hash, hash) ? found : null;
 			const ttlMs = config(env).AUTH_CACHE_TTL_SECONDS * 1000;
-			if (grant) known.set(hash, grant, ttlMs);
-			else unknown.set(hash, true, ttlMs);
+			if (grant) {
+				known.set(hash, grant, ttlMs);
+				hashes.set(secret, hash, ttlMs);
+			} else unknown.set(hash, true, ttlMs);
 			return grant;
 		},
 		forget(hash) {

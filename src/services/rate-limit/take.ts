@@ -23,14 +23,24 @@ export function effectiveRateLimit(env: Env, connector: Connector): RateLimit {
 /**
  * Takes one request from the connector's bucket, through this isolate's lease.
  * If the limiter cannot be reached the request is let through (and logged): a
- * limiter outage must not become an ingest outage.
+ * limiter outage must not become an ingest outage. `background` (the request's
+ * waitUntil) lets a request served from the lease ask for the next block ahead.
  */
-export async function takeRateLimit(env: Env, connector: Connector, requestId: string): Promise<RateDecision> {
+export async function takeRateLimit(
+	env: Env,
+	connector: Connector,
+	requestId: string,
+	background?: (call: Promise<unknown>) => void,
+): Promise<RateDecision> {
 	const limit = effectiveRateLimit(env, connector);
 	const lease = leases.get(connector.id) ?? new TokenLease();
 	leases.set(connector.id, lease, LEASE_IDLE_MS);
 	try {
-		return await lease.take(limit, (request) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(connector.id)).take(limit, request));
+		return await lease.take(
+			limit,
+			(request) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(connector.id)).take(limit, request),
+			background,
+		);
 	} catch (error) {
 		logError("rate limiter unavailable; request let through", error, { request_id: requestId, connector_id: connector.id });
 		return { allowed: true, limit: limit.requests, remaining: limit.requests, resetSeconds: 0, retryAfterSeconds: 0 };
