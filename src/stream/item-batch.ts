@@ -261,7 +261,8 @@ export class ItemBatch {
 		for (const keyless of [1, 0]) {
 			while (count > caps.maxItems || bytes > caps.maxBytes) {
 				const page = this.#sql
-					.exec<{ key: string; size: number }>("SELECT key, size FROM items WHERE keyless = ? ORDER BY seq LIMIT ?", keyless, TRIM_PAGE)
+					// The keyless value as a literal: the index of keyless items (partial, WHERE keyless = 1) serves only a query that says so.
+					.exec<{ key: string; size: number }>(`SELECT key, size FROM items WHERE keyless = ${keyless} ORDER BY seq LIMIT ?`, TRIM_PAGE)
 					.toArray();
 				const doomed: string[] = [];
 				for (const row of page) {
