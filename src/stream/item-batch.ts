@@ -78,7 +78,6 @@ export class ItemBatch {
 		if (items.length === 0) return 0;
 		const updatedAt = new Date(stamp.at).toISOString();
 		const keys = items.map((item, index) => item.key ?? `${stamp.requestId}:${index}`);
-		const rows = items.map((item, index) => [keys[index], JSON.stringify(item.value), item.key === null ? 1 : 0]);
 		// One undo step for the whole write, registered before it changes anything: the seq, the changelog rows and
 		// each key's previous entry (undone newest first).
 		const mark = { seq: this.#seq, changes: this.#changes.length, changed: [] as [string, StreamItem | undefined, boolean][] };
@@ -92,6 +91,43 @@ export class ItemBatch {
 				if (wasRemoved) this.#removed.add(key);
 			}
 		});
+		const note = (index: number, seq: number) => {
+			const key = keys[index] as string;
+			this.#changes.push([seq, key, 0]);
+			mark.changed.push([key, this.#changed.get(key), this.#removed.has(key)]);
+			this.#changed.delete(key);
+			this.#changed.set(key, { key, value: (items[index] as ParsedItem).value, seq, updated_at: updatedAt });
+			this.#removed.delete(key);
+		};
+		if (items.length === 1) {
+			// One item: one plain upsert, cheaper than the set statement's materialised SELECT and RETURNING. It is
+			// written only if no later delete left a tombstone, and the update only if the stored row is of the same
+			// key space and not of a later request.
+			const item = items[0] as ParsedItem;
+			const seq = this.#seq + 1;
+			const { rowsWritten } = this.#sql.exec(
+				`INSERT INTO items (key, value, seq, updated_at, stamp_at, stamp_request, keyless, created_seq, size)
+				 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?3, length(CAST(?1 AS BLOB)) + length(CAST(?2 AS BLOB))
+				 WHERE NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.key = ?1 AND (t.stamp_at > ?5 OR (t.stamp_at = ?5 AND t.stamp_request > ?6)))
+				 ON CONFLICT (key) DO UPDATE SET value = excluded.value, seq = excluded.seq, updated_at = excluded.updated_at,
+				 stamp_at = excluded.stamp_at, stamp_request = excluded.stamp_request, size = excluded.size
+				 WHERE items.keyless = excluded.keyless
+				   AND (excluded.stamp_at > items.stamp_at
+				    OR (excluded.stamp_at = items.stamp_at AND excluded.stamp_request >= items.stamp_request))`,
+				keys[0],
+				JSON.stringify(item.value),
+				seq,
+				updatedAt,
+				stamp.at,
+				stamp.requestId,
+				item.key === null ? 1 : 0,
+			);
+			if (rowsWritten === 0) return 0;
+			this.#seq = seq;
+			note(0, seq);
+			return 1;
+		}
+		const rows = items.map((item, index) => [keys[index], JSON.stringify(item.value), item.key === null ? 1 : 0]);
 		let written = 0;
 		let offset = 0;
 		for (const { json: chunk, count } of jsonRowChunks(rows)) {
@@ -142,11 +178,7 @@ export class ItemBatch {
 					const key = keys[index] as string;
 					if (!hit.has(key)) continue;
 					seq++;
-					this.#changes.push([seq, key, 0]);
-					mark.changed.push([key, this.#changed.get(key), this.#removed.has(key)]);
-					this.#changed.delete(key);
-					this.#changed.set(key, { key, value: (items[index] as ParsedItem).value, seq, updated_at: updatedAt });
-					this.#removed.delete(key);
+					note(index, seq);
 				}
 				if (seq !== top || seq - base !== returned.length) {
 					throw new Error(`Items written out of step with their seqs (${returned.length} rows, seqs ${base + 1}..${top}, ${seq - base} items).`);
