@@ -34,3 +34,62 @@ export type OperationPart = z.infer<typeof OperationPart>;
 
 /** The fields every part of a request repeats. */
 export type RequestEnvelope = Omit<OperationPart, "part" | "parts" | "body">;
+
+const REQUEST_ID = /^req_[0-9a-z]{26}$/;
+const STREAM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const BODY_HASH = /^[0-9a-f]{64}$/;
+const MODES: ReadonlySet<unknown> = new Set(IngestMode.options);
+const count = (value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): value is number =>
+	Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
+const text = (value: unknown, min: number, max: number): value is string =>
+	typeof value === "string" && value.length >= min && value.length <= max;
+
+/**
+ * `OperationPart.safeParse`, with a plain check first for the messages the edge writes (zod's parse of every
+ * queue message showed in the consumer's profile): a message that passes every rule of the schema is copied
+ * field by field, with `mode` defaulted as the schema does; any other goes through zod, for its errors.
+ */
+export function parseOperationPart(value: unknown): ReturnType<typeof OperationPart.safeParse> {
+	if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+		const m = value as Record<string, unknown>;
+		const mode = m.mode === undefined ? "upsert" : m.mode;
+		if (
+			m.v === 1 &&
+			typeof m.request_id === "string" &&
+			REQUEST_ID.test(m.request_id) &&
+			text(m.connector_id, 1, 64) &&
+			typeof m.stream === "string" &&
+			STREAM_NAME.test(m.stream) &&
+			count(m.received_at, 0) &&
+			count(m.items_received, 0) &&
+			MODES.has(mode) &&
+			(m.idempotency_key === null || text(m.idempotency_key, 1, 255)) &&
+			(m.body_hash === null || (typeof m.body_hash === "string" && BODY_HASH.test(m.body_hash))) &&
+			(m.item_key === null || text(m.item_key, 1, 128)) &&
+			(m.format === "json" || m.format === "ndjson") &&
+			count(m.part, 0) &&
+			count(m.parts, 1, 1000) &&
+			m.part < m.parts &&
+			typeof m.body === "string"
+		) {
+			const data: OperationPart = {
+				v: 1,
+				request_id: m.request_id,
+				connector_id: m.connector_id,
+				stream: m.stream,
+				received_at: m.received_at,
+				items_received: m.items_received,
+				mode: mode as OperationPart["mode"],
+				idempotency_key: m.idempotency_key,
+				body_hash: m.body_hash,
+				item_key: m.item_key,
+				format: m.format,
+				part: m.part,
+				parts: m.parts,
+				body: m.body,
+			};
+			return { success: true, data } as ReturnType<typeof OperationPart.safeParse>;
+		}
+	}
+	return OperationPart.safeParse(value);
+}

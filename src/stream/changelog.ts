@@ -36,12 +36,19 @@ export class Changelog {
 		this.sql.exec("DELETE FROM changelog WHERE seq <= ?", seq);
 	}
 
-	/** Forgets history beyond the retention: older than `maxAgeMs`, or more than `maxEntries` behind `head`. */
+	/**
+	 * Forgets history beyond the retention: more than `maxEntries` behind `head`, or older than `maxAgeMs`. Rows
+	 * are written in seq order, so the history kept is always the rows from some seq on (what `covers` relies on):
+	 * the age bound keeps everything from the first row young enough, found by stepping through the oldest rows
+	 * (those it removes) in seq order, with no index on age to write along with every row.
+	 */
 	prune(head: number, retention: Retention, now: number): void {
 		this.sql.exec(
-			"DELETE FROM changelog WHERE seq <= ? OR changed_at < ?",
+			`DELETE FROM changelog WHERE seq < MAX(?1 + 1,
+			   COALESCE((SELECT seq FROM changelog WHERE changed_at >= ?2 ORDER BY seq LIMIT 1), ?3 + 1))`,
 			head - retention.maxEntries,
 			now - retention.maxAgeMs,
+			head,
 		);
 	}
 

@@ -3,7 +3,7 @@ import { Changelog } from "./changelog";
 import type { StreamItem } from "./item-reader";
 import { type WriteStamp, isOlder } from "./stamps";
 import { Watermark } from "./watermark";
-import { jsonChunks } from "./work-budget";
+import { jsonChunks, jsonRowChunks } from "./work-budget";
 
 export type { WriteStamp } from "./stamps";
 
@@ -75,15 +75,36 @@ export class ItemBatch {
 	 */
 	write(items: ParsedItem[], stamp: WriteStamp): number {
 		if (isOlder(stamp, this.#watermark.current().stamp)) return 0;
+		if (items.length === 0) return 0;
 		const updatedAt = new Date(stamp.at).toISOString();
-		let written = 0;
-		items.forEach((item, index) => {
-			const key = item.key ?? `${stamp.requestId}:${index}`;
+		const keys = items.map((item, index) => item.key ?? `${stamp.requestId}:${index}`);
+		// One undo step for the whole write, registered before it changes anything: the seq, the changelog rows and
+		// each key's previous entry (undone newest first).
+		const mark = { seq: this.#seq, changes: this.#changes.length, changed: [] as [string, StreamItem | undefined, boolean][] };
+		this.#undo.push(() => {
+			this.#seq = mark.seq;
+			this.#changes.length = mark.changes;
+			for (let index = mark.changed.length - 1; index >= 0; index--) {
+				const [key, before, wasRemoved] = mark.changed[index] as [string, StreamItem | undefined, boolean];
+				this.#changed.delete(key);
+				if (before) this.#changed.set(key, before);
+				if (wasRemoved) this.#removed.add(key);
+			}
+		});
+		const note = (index: number, seq: number) => {
+			const key = keys[index] as string;
+			this.#changes.push([seq, key, 0]);
+			mark.changed.push([key, this.#changed.get(key), this.#removed.has(key)]);
+			this.#changed.delete(key);
+			this.#changed.set(key, { key, value: (items[index] as ParsedItem).value, seq, updated_at: updatedAt });
+			this.#removed.delete(key);
+		};
+		if (items.length === 1) {
+			// One item: one plain upsert, cheaper than the set statement's materialised SELECT and RETURNING. It is
+			// written only if no later delete left a tombstone, and the update only if the stored row is of the same
+			// key space and not of a later request.
+			const item = items[0] as ParsedItem;
 			const seq = this.#seq + 1;
-			// One statement decides and writes: the row is written only if no later delete left a tombstone, and
-			// the update only if this write is not older than the stored one. A keyed write never replaces a
-			// keyless row, nor a keyless one a keyed row: the two key spaces stay apart. The size (UTF-8 bytes of
-			// key and value) feeds the stream's byte count through the items_bytes triggers.
 			const { rowsWritten } = this.#sql.exec(
 				`INSERT INTO items (key, value, seq, updated_at, stamp_at, stamp_request, keyless, created_seq, size)
 				 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?3, length(CAST(?1 AS BLOB)) + length(CAST(?2 AS BLOB))
@@ -93,7 +114,7 @@ export class ItemBatch {
 				 WHERE items.keyless = excluded.keyless
 				   AND (excluded.stamp_at > items.stamp_at
 				    OR (excluded.stamp_at = items.stamp_at AND excluded.stamp_request >= items.stamp_request))`,
-				key,
+				keys[0],
 				JSON.stringify(item.value),
 				seq,
 				updatedAt,
@@ -101,12 +122,72 @@ export class ItemBatch {
 				stamp.requestId,
 				item.key === null ? 1 : 0,
 			);
-			if (rowsWritten === 0) return;
-			this.#took(seq);
-			this.#changes.push([seq, key, 0]);
-			this.#noteWritten({ key, value: item.value, seq, updated_at: updatedAt });
-			written++;
-		});
+			if (rowsWritten === 0) return 0;
+			this.#seq = seq;
+			note(0, seq);
+			return 1;
+		}
+		const rows = items.map((item, index) => [keys[index], JSON.stringify(item.value), item.key === null ? 1 : 0]);
+		let written = 0;
+		let offset = 0;
+		for (const { json: chunk, count } of jsonRowChunks(rows)) {
+			const base = this.#seq;
+			// One statement decides and writes all the chunk's items. The SELECT decides each item against the
+			// stream as it was before the statement (it reads `items`, so SQLite materialises it first): an item is
+			// written unless a later delete left a tombstone or the stored row is of a later request (edge time,
+			// then request id) or of the other key space (a keyed write never replaces a keyless row, nor a keyless
+			// one a keyed row). All items of a request share its stamp and its key space, so a key the request
+			// names twice is decided the same both times, and the later one overwrites the earlier: each written
+			// item takes the next seq, in item order (row_number over the written ones, no gaps). The upsert's WHERE
+			// holds the same rule once more. The size (UTF-8 bytes of key and value) feeds the stream's byte count
+			// through the items_bytes triggers.
+			const returned = this.#sql
+				.exec<{ key: string; seq: number }>(
+					`INSERT INTO items (key, value, seq, updated_at, stamp_at, stamp_request, keyless, created_seq, size)
+					 SELECT c.k, c.v, ?2 + row_number() OVER (ORDER BY c.idx), ?3, ?4, ?5, c.kl, ?2 + row_number() OVER (ORDER BY c.idx),
+					        length(CAST(c.k AS BLOB)) + length(CAST(c.v AS BLOB))
+					 FROM (SELECT j.key AS idx, j.value ->> 0 AS k, j.value ->> 1 AS v, j.value ->> 2 AS kl FROM json_each(?1) j) c
+					 LEFT JOIN items i ON i.key = c.k
+					 LEFT JOIN tombstones t ON t.key = c.k
+					 WHERE (t.key IS NULL OR NOT (t.stamp_at > ?4 OR (t.stamp_at = ?4 AND t.stamp_request > ?5)))
+					   AND (i.key IS NULL OR (i.keyless = c.kl AND (?4 > i.stamp_at OR (?4 = i.stamp_at AND ?5 >= i.stamp_request))))
+					 ORDER BY c.idx
+					 ON CONFLICT (key) DO UPDATE SET value = excluded.value, seq = excluded.seq, updated_at = excluded.updated_at,
+					 stamp_at = excluded.stamp_at, stamp_request = excluded.stamp_request, size = excluded.size
+					 WHERE items.keyless = excluded.keyless
+					   AND (excluded.stamp_at > items.stamp_at
+					    OR (excluded.stamp_at = items.stamp_at AND excluded.stamp_request >= items.stamp_request))
+					 RETURNING key, seq`,
+					chunk,
+					base,
+					updatedAt,
+					stamp.at,
+					stamp.requestId,
+				)
+				.toArray();
+			if (returned.length > 0) {
+				const hit = new Set<string>();
+				let top = base;
+				for (const row of returned) {
+					hit.add(row.key);
+					if (row.seq > top) top = row.seq;
+				}
+				// Every item of a written key was written (a request decides a key the same for all its items).
+				let seq = base;
+				for (let index = offset; index < offset + count; index++) {
+					const key = keys[index] as string;
+					if (!hit.has(key)) continue;
+					seq++;
+					note(index, seq);
+				}
+				if (seq !== top || seq - base !== returned.length) {
+					throw new Error(`Items written out of step with their seqs (${returned.length} rows, seqs ${base + 1}..${top}, ${seq - base} items).`);
+				}
+				this.#seq = seq;
+				written += seq - base;
+			}
+			offset += count;
+		}
 		return written;
 	}
 
@@ -212,7 +293,8 @@ export class ItemBatch {
 		for (const keyless of [1, 0]) {
 			while (count > caps.maxItems || bytes > caps.maxBytes) {
 				const page = this.#sql
-					.exec<{ key: string; size: number }>("SELECT key, size FROM items WHERE keyless = ? ORDER BY seq LIMIT ?", keyless, TRIM_PAGE)
+					// The keyless value as a literal: the index of keyless items (partial, WHERE keyless = 1) serves only a query that says so.
+					.exec<{ key: string; size: number }>(`SELECT key, size FROM items WHERE keyless = ${keyless} ORDER BY seq LIMIT ?`, TRIM_PAGE)
 					.toArray();
 				const doomed: string[] = [];
 				for (const row of page) {

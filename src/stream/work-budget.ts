@@ -35,19 +35,24 @@ export class WorkBudget {
  * SQLite's limit, however many rows a transaction writes.
  */
 export function jsonChunks(rows: unknown[], maxBytes = STATEMENT_JSON_BYTES): string[] {
-	const chunks: string[] = [];
+	return jsonRowChunks(rows, maxBytes).map((chunk) => chunk.json);
+}
+
+/** `jsonChunks`, with how many rows each chunk holds (in order: chunk N starts where N - 1 ended). */
+export function jsonRowChunks(rows: unknown[], maxBytes = STATEMENT_JSON_BYTES): { json: string; count: number }[] {
+	const chunks: { json: string; count: number }[] = [];
 	let current: string[] = [];
 	let size = 2;
 	for (const row of rows) {
 		const text = JSON.stringify(row);
 		if (current.length > 0 && size + text.length + 1 > maxBytes) {
-			chunks.push(`[${current.join(",")}]`);
+			chunks.push({ json: `[${current.join(",")}]`, count: current.length });
 			current = [];
 			size = 2;
 		}
 		current.push(text);
 		size += text.length + 1;
 	}
-	if (current.length > 0) chunks.push(`[${current.join(",")}]`);
+	if (current.length > 0) chunks.push({ json: `[${current.join(",")}]`, count: current.length });
 	return chunks;
 }

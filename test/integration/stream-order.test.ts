@@ -98,4 +98,27 @@ describe("order with deletes, replaces and clears (queue messages out of order)"
 		);
 		expect(bytes.meta).toBe(bytes.real);
 	});
+
+	it("decides every item of a request on its own, in one statement: won and lost keys, tombstones and a key named twice, seqs without gaps", async () => {
+		const c = await connectorWithKey({ item_key: "id" });
+		await deliver(c, at(c, 10, [{ id: "a", v: 1 }, { id: "b", v: 1 }]), at(c, 30, [{ id: "b", v: 3 }]), at(c, 40, [{ id: "t" }], "delete"));
+		const before = await snapshot(c.stream);
+		// Stamped 20: wins over a (10), loses to b (30) and to t's tombstone (40); c is new, and named twice (the later wins).
+		await deliver(c, at(c, 20, [{ id: "a", v: 2 }, { id: "b", v: 2 }, { id: "c", v: 1 }, { id: "t", v: 2 }, { id: "c", v: 2 }]));
+		const after = await snapshot(c.stream);
+		expect(Object.fromEntries(after.items.map((item) => [item.key, item.value.v]))).toEqual({ a: 2, b: 3, c: 2 });
+		// Three items written (a, c, c): three seqs, the last write of c holding the highest.
+		expect(after.seq).toBe(before.seq + 3);
+		const seqs = Object.fromEntries(after.items.map((item) => [item.key, item.seq]));
+		expect(seqs).toMatchObject({ a: before.seq + 1, c: before.seq + 3 });
+		const changelog = await runInDurableObject(streamStub(env, c.stream), (_instance: StreamObject, state) =>
+			state.storage.sql.exec<{ seq: number; key: string }>("SELECT seq, key FROM changelog WHERE seq > ? ORDER BY seq", before.seq).toArray(),
+		);
+		expect(changelog).toEqual([
+			{ seq: before.seq + 1, key: "a" },
+			{ seq: before.seq + 2, key: "c" },
+			{ seq: before.seq + 3, key: "c" },
+		]);
+		expect(await streamStub(env, c.stream).summary()).toMatchObject({ item_count: 3 });
+	});
 });

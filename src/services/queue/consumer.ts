@@ -2,7 +2,7 @@ import { config } from "../../model/config";
 import { log, logError } from "../../model/log";
 import { type LogRecord, recordRequests } from "../../storage/connector-logs";
 import { streamStub } from "../../stream/stub";
-import { OperationPart } from "../../model/operation";
+import { type OperationPart, parseOperationPart } from "../../model/operation";
 import { logRecord } from "../../model/log-record";
 import { groupBy, retryDelaySeconds } from "./outcomes";
 
@@ -23,7 +23,7 @@ export async function consumeIngest(batch: MessageBatch<unknown>, env: Env): Pro
 	const { QUEUE_MAX_RETRIES: maxRetries, QUEUE_RETRY_MAX_DELAY_SECONDS: maxDelay } = config(env);
 	const deliveries: Delivery[] = [];
 	for (const message of batch.messages) {
-		const parsed = OperationPart.safeParse(message.body);
+		const parsed = parseOperationPart(message.body);
 		if (parsed.success) deliveries.push({ message, body: parsed.data });
 		else {
 			// Nothing can ever apply it, and retrying would only delay the dead-letter queue.
