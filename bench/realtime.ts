@@ -7,6 +7,7 @@ import { machine, writeSection } from "./lib/results.ts";
 import { groupCpuMs, serverProcessGroup } from "./lib/server-cpu.ts";
 import { benchStream } from "./lib/setup.ts";
 import { fmt, medianSpread, percentiles, quantile, table } from "./lib/stats.ts";
+import { type MarkerSocket, openMarkerSocket, streamSocketUrl } from "./lib/marker-socket.ts";
 import { startWranglerDev } from "./lib/wrangler-dev.ts";
 import { recordGoal } from "./lib/goals.ts";
 import { latencyUnderLoad, loadedP99s, roundP99s, type UnderLoad, underLoadMethod, underLoadSection } from "./lib/latency-under-load.ts";
@@ -16,38 +17,6 @@ const FANOUT_SIZES = (process.env.BENCH_FANOUT ?? "1,100,1000").split(",").map(N
 const FANOUT_ROUNDS = Number(process.env.BENCH_FANOUT_ROUNDS ?? 5);
 /** The peer's installed version, for the results' text. */
 const PEER_VERSION = (JSON.parse(readFileSync(path.join(import.meta.dirname, "..", "node_modules", "partyserver", "package.json"), "utf8")) as { version: string }).version;
-
-interface Socket {
-	ws: WebSocket;
-	/** Resolves when a frame mentioning `marker` arrives. */
-	waitFor(marker: string): Promise<number>;
-}
-
-const streamSocketUrl = (url: string, stream: string, token: string) => `${url.replace("http", "ws")}/api/streams/${stream}/ws?token=${token}`;
-
-/** A socket that has had its first frame (our snapshot; the peer's "connected"). */
-async function openSocket(socketUrl: string): Promise<Socket> {
-	const ws = new WebSocket(socketUrl);
-	const waiters = new Map<string, (at: number) => void>();
-	ws.addEventListener("message", (event) => {
-		// The same code on both sides: a socket nobody waits on does not decode its frames.
-		if (waiters.size === 0) return;
-		const at = performance.now();
-		const text = String(event.data);
-		for (const [marker, resolve] of waiters) {
-			if (text.includes(marker)) {
-				waiters.delete(marker);
-				resolve(at);
-			}
-		}
-	});
-	const snapshot = new Promise<void>((resolve, reject) => {
-		ws.addEventListener("message", () => resolve(), { once: true });
-		ws.addEventListener("error", () => reject(new Error("socket error")), { once: true });
-	});
-	await snapshot;
-	return { ws, waitFor: (marker) => new Promise((resolve) => waiters.set(marker, resolve)) };
-}
 
 function post(url: string, key: string, body: unknown): Promise<Response> {
 	return fetch(`${url}/api/ingest`, {
@@ -59,7 +28,7 @@ function post(url: string, key: string, body: unknown): Promise<Response> {
 
 async function latency(url: string, adminToken: string) {
 	const target = await benchStream(url, adminToken);
-	const socket = await openSocket(streamSocketUrl(url, target.stream, target.rendererToken));
+	const socket = await openMarkerSocket(streamSocketUrl(url, target.stream, target.rendererToken));
 	const baseline: number[] = [];
 	for (let i = 0; i < LATENCY_SAMPLES; i++) {
 		const start = performance.now();
@@ -83,9 +52,9 @@ async function latency(url: string, adminToken: string) {
 }
 
 /** `size` sockets, opened 50 at a time. */
-async function openSockets(socketUrl: string, size: number): Promise<Socket[]> {
-	const sockets: Socket[] = [];
-	for (let i = 0; i < size; i += 50) sockets.push(...(await Promise.all(Array.from({ length: Math.min(50, size - i) }, () => openSocket(socketUrl)))));
+async function openSockets(socketUrl: string, size: number): Promise<MarkerSocket[]> {
+	const sockets: MarkerSocket[] = [];
+	for (let i = 0; i < size; i += 50) sockets.push(...(await Promise.all(Array.from({ length: Math.min(50, size - i) }, () => openMarkerSocket(socketUrl)))));
 	return sockets;
 }
 
@@ -99,7 +68,7 @@ interface Round {
 }
 
 /** One change: ms from just before its POST until the first and the last socket have a frame with its marker. */
-async function fanoutRound(sockets: Socket[], group: number, marker: string, send: () => Promise<Response>): Promise<Round> {
+async function fanoutRound(sockets: MarkerSocket[], group: number, marker: string, send: () => Promise<Response>): Promise<Round> {
 	const arrivals = sockets.map((socket) => socket.waitFor(marker));
 	const cpuBefore = groupCpuMs(group);
 	const start = performance.now();

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { type BenchStream, benchStream } from "./setup.ts";
+import { type MarkerSocket, openMarkerSocket, streamSocketUrl } from "./marker-socket.ts";
 import { waitForSeq } from "./stream-state.ts";
 import { fmt, medianSpread, percentiles, quantile, spread, table } from "./stats.ts";
 
@@ -55,28 +56,6 @@ export interface UnderLoad {
 	seconds: number;
 }
 
-/** A renderer socket that resolves a marker's promise when a frame containing it arrives. */
-async function markerSocket(url: string, target: BenchStream) {
-	const ws = new WebSocket(`${url.replace("http", "ws")}/api/streams/${target.stream}/ws?token=${target.rendererToken}`);
-	const waiters = new Map<string, (at: number) => void>();
-	ws.addEventListener("message", (event) => {
-		const at = performance.now();
-		const text = String(event.data);
-		for (const [marker, resolve] of waiters) {
-			if (text.includes(marker)) {
-				waiters.delete(marker);
-				resolve(at);
-			}
-		}
-	});
-	await new Promise<void>((resolve, reject) => {
-		ws.addEventListener("message", () => resolve(), { once: true });
-		ws.addEventListener("error", () => reject(new Error("renderer socket error")), { once: true });
-	});
-	const waitFor = (marker: string) => new Promise<number>((resolve) => waiters.set(marker, resolve));
-	return { close: () => ws.close(), waitFor };
-}
-
 /** autocannon's CLI posting 1-item requests to `target`'s stream for `seconds` (at `rate` requests/s, or as fast as answered). */
 function startLoad(url: string, target: BenchStream, seconds: number, rate: number | null): { child: ChildProcess; done: Promise<{ rps: number; failed: number }> } {
 	const args = ["-n", "-j", "-c", String(CONNECTIONS), "-d", String(seconds), "-m", "POST", ...(rate ? ["-R", String(rate)] : [])];
@@ -98,7 +77,7 @@ function startLoad(url: string, target: BenchStream, seconds: number, rate: numb
 }
 
 /** One probe: a 1-item POST whose item carries a marker, timed until its 202 and until its frame arrives. */
-async function probeOnce(url: string, target: BenchStream, socket: Awaited<ReturnType<typeof markerSocket>>, i: number) {
+async function probeOnce(url: string, target: BenchStream, socket: MarkerSocket, i: number) {
 	const marker = `probe-${i}-${crypto.randomUUID().slice(0, 8)}`;
 	const arrival = socket.waitFor(marker);
 	const start = performance.now();
@@ -120,7 +99,7 @@ async function probeOnce(url: string, target: BenchStream, socket: Awaited<Retur
 }
 
 /** Probes at PROBE_RATE for `ms`, each sent on time whether or not the ones before it have their frame. */
-async function probe(url: string, target: BenchStream, socket: Awaited<ReturnType<typeof markerSocket>>, ms: number) {
+async function probe(url: string, target: BenchStream, socket: MarkerSocket, ms: number) {
 	const pending: Promise<{ accepted: number; endToEnd: number }>[] = [];
 	const count = Math.round((ms / 1000) * PROBE_RATE);
 	const begin = performance.now();
@@ -140,7 +119,7 @@ async function probe(url: string, target: BenchStream, socket: Awaited<ReturnTyp
 export async function latencyUnderLoad(url: string, adminToken: string): Promise<UnderLoad> {
 	const probed = await benchStream(url, adminToken);
 	const other = await benchStream(url, adminToken);
-	const socket = await markerSocket(url, probed);
+	const socket = await openMarkerSocket(streamSocketUrl(url, probed.stream, probed.rendererToken));
 	const rounds: Probes[][] = [];
 	try {
 		// One unmeasured probe: it wakes the probe stream's object and waits out whatever the server was still doing.
