@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { queueRequest, toMessages } from "../../src/edge/ingest/enqueue.ts";
 import type { OperationPart } from "../../src/model/operation.ts";
+import { longestEnvelope } from "../shared/queue-envelope.ts";
 
 // Queues' limits, counted on each message as serialised. With contentType "json" (the default from
 // compatibility date 2024-03-18) workerd sends JSON.stringify(body) in UTF-8, and that is what counts.
@@ -10,20 +11,7 @@ const BATCH_LIMIT = 256_000;
 const MAX_BODY_BYTES = 1_048_576;
 const serialisedBytes = (body: OperationPart) => Buffer.byteLength(JSON.stringify(body), "utf8");
 
-// The longest envelope fields there are, with characters JSON must escape in the Idempotency-Key and item key.
-const envelope = {
-	v: 1 as const,
-	request_id: "req_01jz0k3m4n5p6q7r8s9t0v1w2x",
-	connector_id: "con_01jz0k3m4n5p6q7r8s9t0v1w2x",
-	stream: "a-stream-name-of-the-full-sixty-four-characters-allowed-01234567",
-	received_at: Date.now(),
-	items_received: 1,
-	mode: "upsert" as const,
-	idempotency_key: '"\\'.repeat(127) + "k",
-	body_hash: "a".repeat(64),
-	item_key: '"\\'.repeat(64),
-	format: "json" as const,
-};
+const envelope = longestEnvelope();
 
 const utf8Bytes = (text: string) => Buffer.byteLength(text, "utf8");
 

@@ -1,25 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { queueRequest, toMessages } from "../../src/edge/ingest/enqueue";
 import type { OperationPart } from "../../src/model/operation";
+import { longestEnvelope } from "../shared/queue-envelope";
 
 const MESSAGE_LIMIT = 128_000;
 const encoder = new TextEncoder();
 const serialisedBytes = (body: OperationPart) => encoder.encode(JSON.stringify(body)).byteLength;
 
-// The longest envelope fields there are, with characters JSON must escape.
-const envelope = {
-	v: 1 as const,
-	request_id: "req_01jz0k3m4n5p6q7r8s9t0v1w2x",
-	connector_id: "con_01jz0k3m4n5p6q7r8s9t0v1w2x",
-	stream: "a-stream-name-of-the-full-sixty-four-characters-allowed-01234567",
-	received_at: Date.now(),
-	items_received: 1,
-	mode: "upsert" as const,
-	idempotency_key: '"\\'.repeat(127) + "k",
-	body_hash: "a".repeat(64),
-	item_key: '"\\'.repeat(64),
-	format: "json" as const,
-};
+const envelope = longestEnvelope();
 
 async function sent(text: string): Promise<OperationPart[]> {
 	const bodies: OperationPart[] = [];
