@@ -1,8 +1,8 @@
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
 import { admin } from "./edge/admin";
 import { dashboard } from "./edge/dashboard/assets";
 import type { AppEnv } from "./edge/http/context";
-import { cors } from "./edge/http/cors";
 import { docs, OPENAPI_PATH, openApiHandler } from "./edge/http/docs";
 import { envelope, jsonResponse, ok } from "./edge/http/envelope";
 import { notFoundHandler, onError } from "./edge/http/on-error";
@@ -15,7 +15,24 @@ import { streams } from "./edge/stream-routes/routes";
 export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 app.use("*", requestId);
-app.use("/api/*", cors);
+// Clients post from browsers anywhere; credentials travel in headers, never cookies.
+app.use(
+	"/api/*",
+	cors({
+		origin: "*",
+		allowHeaders: ["Authorization", "Content-Type", "Content-Encoding", "Idempotency-Key", "X-Item-Key", "X-Ingest-Mode"],
+		allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+		exposeHeaders: [
+			"X-Request-Id",
+			"Idempotent-Replayed",
+			"Retry-After",
+			"RateLimit-Limit",
+			"RateLimit-Remaining",
+			"RateLimit-Reset",
+		],
+		maxAge: 86_400,
+	}),
+);
 app.onError(onError);
 app.notFound(notFoundHandler(() => app.routes));
 
