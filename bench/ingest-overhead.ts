@@ -103,6 +103,9 @@ try {
 	const bareServer = await startWranglerDev("bench/fixtures/bare-floor/wrangler.toml", "bare floor");
 	servers.push(bareServer);
 	const bare = toTarget(bareServer);
+	const pipelineServer = await startWranglerDev("bench/fixtures/bare-pipeline/wrangler.toml", "bare pipeline");
+	servers.push(pipelineServer);
+	const pipeline = toTarget(pipelineServer);
 	const server = main;
 	const json = { "Content-Type": "application/json" };
 	const floorRow = (target: Target, name: string, route = "floor"): Scenario => ({
@@ -135,6 +138,8 @@ try {
 		await real("POST /api/ingest, 1,000 items", 1000),
 		// Keyless, so that every applied request adds items: the stream's seq then counts the requests applied.
 		await real("POST /api/ingest, 1 item + Idempotency-Key", 1, null, () => ({ "Idempotency-Key": crypto.randomUUID() })),
+		// Our topology with nothing of ours: POST → queue → consumer → object (SQLite insert) → sockets, no framework.
+		{ ...floorRow(pipeline, "bare pipeline: queue → consumer → object, no framework, own wrangler dev"), path: "/ingest/bench", stream: "bench" },
 	];
 	// Stream schemas: each candidate validator alone (the test Worker's bench route: parse, then validate every item),
 	// and the real route on a stream with BENCH_SCHEMA against one without, with the same items.
@@ -176,8 +181,9 @@ try {
 	// The same scenarios (same connectors and streams) at each level of concurrency.
 	const levels = LEVELS.map((connections) => base.map((scenario) => ({ ...scenario, connections })));
 	const first = levels[0] as Scenario[];
-	// Rows of each level: 0 bare floor, 1 in-app floor, 2 in-app floor + limiter, 3 one item, 5 a hundred items.
-	const goalRows = [0, 1, 3, 5].map((index) => first[index] as Scenario);
+	// Rows of each level: 0 bare floor, 1 in-app floor, 2 in-app floor + limiter, 3 one item, 5 a hundred items,
+	// 7 one item + Idempotency-Key, 8 the bare pipeline.
+	const goalRows = [0, 1, 3, 5, 8].map((index) => first[index] as Scenario);
 	const all = SCHEMA_ONLY ? schemaScenarios : GOALS_ONLY ? goalRows : [...levels.flat(), ...batchingScenarios, ...schemaScenarios];
 	const samples = new Map<Scenario, Sample[]>(all.map((scenario) => [scenario, []]));
 
@@ -211,7 +217,7 @@ try {
 	};
 
 	console.log("Warming up…");
-	const idempotent = base.at(-1) as Scenario;
+	const idempotent = base[7] as Scenario;
 	const isIdempotent = (scenario: Scenario) => scenario.stream === idempotent.stream;
 	let accepted = 0;
 	for (const scenario of all) {
@@ -279,8 +285,9 @@ try {
 		"non-2xx",
 	];
 	/** Goals 1 and 2: each round's requests/s of the real route against the bare floor's in the same round. */
-	const recordIngestGoals = (bareFloor: Scenario, ...rows: Scenario[]) => {
+	const recordIngestGoals = (bareFloor: Scenario, barePipeline: Scenario, ...rows: Scenario[]) => {
 		const bareCpu = summary(bareFloor).cpu;
+		const topology = `; the bare pipeline (our queue → consumer → object → sockets topology, no framework, nothing of ours) reaches ${ratioText(barePipeline, bareFloor)} × the bare floor in the same rounds (${fmt(summary(barePipeline).cpu)} ms of CPU per request)`;
 		for (const scenario of rows) {
 			recordGoal(scenario.items === 1 ? "ingest-1" : "ingest-100", {
 				unit: "requests/s",
@@ -288,11 +295,11 @@ try {
 				baselines: runsOf(bareFloor).map((run) => run.rps),
 				valueLabel: `${scenario.items}-item POST /api/ingest`,
 				baselineLabel: "bare floor",
-				method: `autocannon at ${scenario.connections} connections, ${ROUNDS} rounds of ${SECONDS} s, rows interleaved in each round; server CPU ${fmt(summary(scenario).cpu)} ms per request against the bare floor's ${fmt(bareCpu)} (${fmt(bareCpu / summary(scenario).cpu)} × by CPU)`,
+				method: `autocannon at ${scenario.connections} connections, ${ROUNDS} rounds of ${SECONDS} s, rows interleaved in each round; server CPU ${fmt(summary(scenario).cpu)} ms per request against the bare floor's ${fmt(bareCpu)} (${fmt(bareCpu / summary(scenario).cpu)} × by CPU)${topology}`,
 			});
 		}
 	};
-	if (!SCHEMA_ONLY) recordIngestGoals(first[0] as Scenario, first[3] as Scenario, first[5] as Scenario);
+	if (!SCHEMA_ONLY) recordIngestGoals(first[0] as Scenario, first[8] as Scenario, first[3] as Scenario, first[5] as Scenario);
 	if (!SCHEMA_ONLY && !GOALS_ONLY) {
 		for (const scenario of all.filter(isIdempotent)) accepted += runsOf(scenario).reduce((sum, sample) => sum + sample.ok, 0);
 		const seq = await waitForSeq(server.url, server.adminToken, idempotent.stream as string, accepted);
@@ -310,10 +317,10 @@ try {
 			"",
 			`Measured ${new Date().toISOString().slice(0, 10)} on ${machine()} by \`npm run bench:overhead\`: autocannon at ${LEVELS.join(" and ")} connections, ${ROUNDS} rounds of ${SECONDS} s per row, every row interleaved within each round; medians of the rounds, with their spread (min–max of the rounds) beside them; a ratio is taken within each round, then its median and spread over the rounds. Load generator and server share the 2 cores (and the machine is shared with other work), so requests/s move from run to run; the server's CPU per request, read from /proc for wrangler's and workerd's processes, moves much less.`,
 			"",
-			"Two floors. The **bare floor** is a Worker with no framework (bench/fixtures/bare-floor: it reads the body and answers the same 202 JSON and X-Request-Id, nothing else) in a `wrangler dev` of its own, measured in the same rounds: what the runtime alone costs for such a request, the baseline of the goals. The **in-app floor** is `POST /api/bench/floor` in our own Worker (mounted only by the test Worker, test/fixtures/test-worker.ts, which the benchmarks run): Hono with the same request-id and CORS middleware, it reads the body and answers the same 202 JSON, with no auth, validation, idempotency or queue; against the bare floor it isolates the framework's own cost. Each real row has a connector of its own (rate limit never reached); the queue consumer applies the items in the same workerd during the run, as production does in its own invocations, and each run ends only when its stream has applied everything, so the CPU column is the whole cost of a request, applying included.",
+			"Two floors. The **bare floor** is a Worker with no framework (bench/fixtures/bare-floor: it reads the body and answers the same 202 JSON and X-Request-Id, nothing else) in a `wrangler dev` of its own, measured in the same rounds: what the runtime alone costs for such a request, the baseline of the goals. The **in-app floor** is `POST /api/bench/floor` in our own Worker (mounted only by the test Worker, test/fixtures/test-worker.ts, which the benchmarks run): Hono with the same request-id and CORS middleware, it reads the body and answers the same 202 JSON, with no auth, validation, idempotency or queue; against the bare floor it isolates the framework's own cost. The **bare pipeline** (bench/fixtures/bare-pipeline, no framework, in a \`wrangler dev\` of its own) is our topology with nothing of ours in it: the POST sends its body to a queue and answers 202, the consumer hands each stream's bodies to its Durable Object in one RPC, which inserts them in one SQLite transaction and sends one frame to its sockets; against the bare floor it shows what the queue hop and the object cost in this runtime before any of our code runs. Each real row has a connector of its own (rate limit never reached); the queue consumer applies the items in the same workerd during the run, as production does in its own invocations, and each run ends only when its stream has applied everything, so the CPU column is the whole cost of a request, applying included.",
 			"",
 			...levels.flatMap((list) => [
-				`At ${list[0]?.connections} connections: 1-item requests reach ${ratios(list, 3)}; 100-item requests ${ratios(list, 5)}. The in-app floor itself (the framework's cost) reaches ${framework(list)} of the bare floor.`,
+				`At ${list[0]?.connections} connections: 1-item requests reach ${ratios(list, 3)}; 100-item requests ${ratios(list, 5)}. The in-app floor itself (the framework's cost) reaches ${framework(list)} of the bare floor; the bare pipeline (the topology's cost) ${ratioText(row(list, 8), row(list, 0))} × (${fmt(at(list, 8).cpu)} ms of CPU per request), and the 1-item request ${ratioText(row(list, 3), row(list, 8))} × the bare pipeline.`,
 				"",
 			]),
 			...levels.flatMap((list) => [`### ${list[0]?.connections} connections`, "", table(columns, rowsAgainst(row(list, 0), row(list, 1), list)), ""]),

@@ -5,6 +5,8 @@ export interface MarkerSocket {
 	ws: WebSocket;
 	/** Resolves with performance.now() when a frame mentioning `marker` arrives. */
 	waitFor(marker: string): Promise<number>;
+	/** The text of the last frame a waiter was resolved by. */
+	lastFrame(): string;
 	close(): void;
 }
 
@@ -15,6 +17,7 @@ export const streamSocketUrl = (url: string, stream: string, token: string) => `
 export async function openMarkerSocket(socketUrl: string): Promise<MarkerSocket> {
 	const ws = new WebSocket(socketUrl);
 	const waiters = new Map<string, (at: number) => void>();
+	let last = "";
 	ws.addEventListener("message", (event) => {
 		// A socket nobody waits on does not decode its frames (the same on both sides of a comparison).
 		if (waiters.size === 0) return;
@@ -22,6 +25,7 @@ export async function openMarkerSocket(socketUrl: string): Promise<MarkerSocket>
 		const text = String(event.data);
 		for (const [marker, resolve] of waiters) {
 			if (text.includes(marker)) {
+				last = text;
 				waiters.delete(marker);
 				resolve(at);
 			}
@@ -31,5 +35,5 @@ export async function openMarkerSocket(socketUrl: string): Promise<MarkerSocket>
 		ws.addEventListener("message", () => resolve(), { once: true });
 		ws.addEventListener("error", () => reject(new Error(`socket error on ${socketUrl.replace(/token=[^&]+/, "token=…")}`)), { once: true });
 	});
-	return { ws, waitFor: (marker) => new Promise((resolve) => waiters.set(marker, resolve)), close: () => ws.close() };
+	return { ws, waitFor: (marker) => new Promise((resolve) => waiters.set(marker, resolve)), lastFrame: () => last, close: () => ws.close() };
 }
