@@ -12,6 +12,7 @@ import { type BenchStream, benchStream } from "./setup.ts";
 import { type MarkerSocket, openMarkerSocket, streamSocketUrl } from "./marker-socket.ts";
 import { startPacedLoad } from "./paced-load.ts";
 import { waitForSeq } from "./stream-state.ts";
+import { groupCpuMs } from "./server-cpu.ts";
 import { fmt, medianSpread, percentiles, quantile, spread, table } from "./stats.ts";
 
 /** The unthrottled reference load's connections (autocannon keeps this many requests in flight). */
@@ -64,6 +65,8 @@ export interface Probes {
 	loadFailed: number;
 	/** How far the steady loader's latest send fell behind its time, ms (0 when unloaded or unthrottled). */
 	loadLateMs: number;
+	/** The probed server's CPU (all its processes) during the probes, per request it answered meanwhile (probes and load), ms. */
+	cpuPerRequest: number;
 }
 
 export interface UnderLoad {
@@ -174,8 +177,8 @@ async function probe(send: (i: number) => Promise<{ accepted: number; endToEnd: 
 	return { endToEnd: results.map((result) => result.endToEnd), accepted: results.map((result) => result.accepted) };
 }
 
-/** ROUNDS rounds, each probing every condition in turn; `pipelineUrl` is the bare pipeline's. */
-export async function latencyUnderLoad(url: string, adminToken: string, pipelineUrl: string): Promise<UnderLoad> {
+/** ROUNDS rounds, each probing every condition in turn; `pipelineUrl` is the bare pipeline's, `groups` the two servers' process groups. */
+export async function latencyUnderLoad(url: string, adminToken: string, pipelineUrl: string, groups: { ours: number; pipeline: number }): Promise<UnderLoad> {
 	const probed = await benchStream(url, adminToken);
 	const other = await benchStream(url, adminToken);
 	const socket = await openMarkerSocket(streamSocketUrl(url, probed.stream, probed.rendererToken));
@@ -192,9 +195,13 @@ export async function latencyUnderLoad(url: string, adminToken: string, pipeline
 				const load = startLoad(condition, url, pipelineUrl, probed, other);
 				if (load) await new Promise((resolve) => setTimeout(resolve, RAMP_MS));
 				const send = BARE.includes(condition) ? (i: number) => pipelineProbeOnce(pipelineUrl, pipelineSocket, i) : (i: number) => probeOnce(url, probed, socket, i);
+				const group = BARE.includes(condition) ? groups.pipeline : groups.ours;
+				const cpuBefore = groupCpuMs(group);
 				const probes = await probe(send, SECONDS * 1000);
+				const cpu = groupCpuMs(group) - cpuBefore;
 				const summary = load ? await load.done : { rps: 0, failed: 0, lateMs: 0 };
-				results.push({ condition, ...probes, loadRps: summary.rps, loadFailed: summary.failed, loadLateMs: summary.lateMs });
+				const served = probes.accepted.length + summary.rps * SECONDS;
+				results.push({ condition, ...probes, loadRps: summary.rps, loadFailed: summary.failed, loadLateMs: summary.lateMs, cpuPerRequest: cpu / served });
 				// Let the consumer apply what the load left queued, so the next condition starts from rest.
 				if (load) await waitForSeq(load.url, adminToken, load.stream, Number.POSITIVE_INFINITY, 500);
 			}
@@ -240,10 +247,18 @@ function shortfall(result: UnderLoad): string {
 	].join("");
 }
 
+/** The median over rounds of a condition's server CPU per request. */
+const cpuOf = (result: UnderLoad, condition: Condition) =>
+	quantile(
+		result.rounds.map((round) => round.find((probes) => probes.condition === condition)?.cpuPerRequest ?? Number.NaN),
+		0.5,
+	);
+
 /** How goal 4 was measured, for the goals table. */
 export function underLoadMethod(result: UnderLoad): string {
 	const pipeline = pipelineLoadedP99s(result);
-	return `${result.rounds.length} rounds of ${result.seconds} s of probes at ${result.probeRate}/s per condition: alone, then with 1-item requests sent evenly at ${result.rate}/s (bench/lib/paced-load.ts) to the renderer's stream, then to another stream; the worse of the two loads per round. Baseline: the bare pipeline (our queue → consumer → object → sockets topology, no framework) under the same probes and loads in the same rounds, ${fmt(quantile(pipeline, 0.5), 1)} ms (${spread(pipeline, 1)}); ours with the probes alone ${fmt(quantile(roundP99s(result, "unloaded"), 0.5), 1)} ms.${shortfall(result)}`;
+	const cpu = `server CPU per request under the load on the renderer's stream ${fmt(cpuOf(result, "same stream"))} ms, the bare pipeline's ${fmt(cpuOf(result, "bare pipeline, same stream"))} ms`;
+	return `${result.rounds.length} rounds of ${result.seconds} s of probes at ${result.probeRate}/s per condition: alone, then with 1-item requests sent evenly at ${result.rate}/s (bench/lib/paced-load.ts) to the renderer's stream, then to another stream; the worse of the two loads per round. Baseline: the bare pipeline (our queue → consumer → object → sockets topology, no framework) under the same probes and loads in the same rounds, ${fmt(quantile(pipeline, 0.5), 1)} ms (${spread(pipeline, 1)}); ours with the probes alone ${fmt(quantile(roundP99s(result, "unloaded"), 0.5), 1)} ms; ${cpu}.${shortfall(result)}`;
 }
 
 /** The results section: one row per condition, medians of the rounds' figures and their spread. */
@@ -265,6 +280,7 @@ export function underLoadSection(result: UnderLoad): string {
 				p99s.map((p99, round) => p99 / (alone[round] as number)),
 				2,
 			),
+			of((probes) => probes.cpuPerRequest),
 		];
 	});
 	const worst = loadedP99s(result);
@@ -272,9 +288,9 @@ export function underLoadSection(result: UnderLoad): string {
 	return [
 		"### Ingest → renderer under load",
 		"",
-		`Probes: 1-item ingests at ${result.probeRate} per second (each sent on time, whether or not the ones before have their frame), each item carrying a marker, timed from just before the POST until a renderer socket on the probe's stream has the frame; ${result.seconds} s (${result.seconds * result.probeRate} probes) per condition and round, ${result.rounds.length} rounds, the conditions in turn in each. The steady load: 1-item requests sent at evenly spaced times, ${result.rate} per second, each on time whether or not the ones before were answered (bench/lib/paced-load.ts, a process of its own; autocannon's \`-R\` is not used, because it sends each second's requests back to back as the second starts: bursts at full speed, which the runs before 2026-12-01 15:30 UTC measured), to the renderer's own stream (whose object then applies the load and sends its frames to the same socket) or to another stream. The bare pipeline (bench/fixtures/bare-pipeline: our topology with nothing of ours, no framework: the POST sends its body to a queue with the same consumer settings and answers 202, the consumer hands it to the stream's Durable Object, which inserts it in SQLite and sends a frame to its hibernating sockets; in a \`wrangler dev\` of its own) gets the same probes and loads: what the runtime alone costs for the trip under that load. For reference, autocannon's unthrottled load on the renderer's stream (${result.connections} requests always in flight, as many as the server answers, so a probe also queues behind them). Each load runs ${RAMP_MS / 1000} s before the probes start. Per round p50 and p99 of the probes; medians of the rounds (min–max); the last column divides by the probes-alone p99 of the same server in the same round. The servers, the loader and this script share the 2 cores.`,
+		`Probes: 1-item ingests at ${result.probeRate} per second (each sent on time, whether or not the ones before have their frame), each item carrying a marker, timed from just before the POST until a renderer socket on the probe's stream has the frame; ${result.seconds} s (${result.seconds * result.probeRate} probes) per condition and round, ${result.rounds.length} rounds, the conditions in turn in each. The steady load: 1-item requests sent at evenly spaced times, ${result.rate} per second, each on time whether or not the ones before were answered (bench/lib/paced-load.ts, a process of its own; autocannon's \`-R\` is not used, because it sends each second's requests back to back as the second starts: bursts at full speed, which the runs before 2026-12-01 15:30 UTC measured), to the renderer's own stream (whose object then applies the load and sends its frames to the same socket) or to another stream. The bare pipeline (bench/fixtures/bare-pipeline: our topology with nothing of ours, no framework: the POST sends its body to a queue with the same consumer settings and answers 202, the consumer hands it to the stream's Durable Object, which inserts it in SQLite and sends a frame to its hibernating sockets; in a \`wrangler dev\` of its own) gets the same probes and loads: what the runtime alone costs for the trip under that load. For reference, autocannon's unthrottled load on the renderer's stream (${result.connections} requests always in flight, as many as the server answers, so a probe also queues behind them). Each load runs ${RAMP_MS / 1000} s before the probes start. Per round p50 and p99 of the probes; medians of the rounds (min–max); the p99 ratio divides by the probes-alone p99 of the same server in the same round; server CPU is that of the probed server's processes (wrangler, its proxy workerd and the Worker's workerd, from /proc) during the probes, over the requests it answered meanwhile (probes and load). The servers, the loader and this script share the 2 cores.`,
 		"",
-		table(["condition", "load requests/s", "POST → 202 p99 ms", "POST → frame p50 ms", "POST → frame p99 ms", "p99 ÷ probes-alone p99"], rows),
+		table(["condition", "load requests/s", "POST → 202 p99 ms", "POST → frame p50 ms", "POST → frame p99 ms", "p99 ÷ probes-alone p99", "server CPU ms per request"], rows),
 		"",
 		`Ingest → renderer p99 under a steady load of ${result.rate} requests/s (the worse of the two steady loads, per round): **${fmt(quantile(worst, 0.5), 1)} ms** (${spread(worst, 1)}), against ${fmt(quantile(unloaded, 0.5), 1)} ms with the probes alone in the same rounds. The bare pipeline under the same loads: ${fmt(quantile(pipeline, 0.5), 1)} ms (${spread(pipeline, 1)}), ${fmt(quantile(pipelineUnloaded, 0.5), 1)} ms alone.${shortfall(result)}`,
 	].join("\n");
