@@ -277,6 +277,10 @@ func (c *Client) attempt(ctx context.Context, target string, header http.Header,
 		return Result{}, &Error{Code: CodeUnexpectedResponse, Message: err.Error(), Err: err}
 	}
 	req.Header = header.Clone()
+	// Without GetBody the transport cannot re-send the body by itself: net/http otherwise repeats a request
+	// carrying an Idempotency-Key once when its reused connection breaks, an attempt MaxAttempts would not count.
+	// Every attempt is this client's own, with its backoff.
+	req.GetBody = nil
 	resp, err := c.http.Do(req)
 	var text []byte
 	if err == nil {

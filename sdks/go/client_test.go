@@ -171,6 +171,33 @@ func TestAttemptsAreBounded(t *testing.T) {
 	}
 }
 
+// net/http re-sends, by itself, a request carrying an Idempotency-Key whose reused connection broke before the
+// answer; MaxAttempts must count every request sent, so the client's own retries are the only ones.
+func TestBrokenReusedConnectionIsOneAttempt(t *testing.T) {
+	api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int, body []byte) {
+		if n == 1 {
+			accept(w, body) // keeps the connection alive for the next call
+			return
+		}
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close() // the request arrived; its connection breaks before any answer
+		}
+	})
+	c, _ := newTestClient(t, api.URL, Options{MaxAttempts: 1})
+	if _, err := c.Ingest(context.Background(), map[string]any{"a": 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Ingest(context.Background(), map[string]any{"a": 2}, nil)
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeNetworkError || !e.Retryable {
+		t.Fatalf("err %v, want NETWORK_ERROR", err)
+	}
+	if n := len(api.recorded()); n != 2 {
+		t.Fatalf("%d requests for two calls of one attempt each, want 2", n)
+	}
+}
+
 func TestTotalTimeIsBounded(t *testing.T) {
 	api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int, body []byte) {
 		w.Header().Set("Retry-After", "120")
