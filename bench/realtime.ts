@@ -130,11 +130,17 @@ async function fanout(url: string, adminToken: string, peerUrl: string, pipeline
 		const sides: (() => Promise<void>)[] = [
 			async () => {
 				const r = await fanoutRound(ours, groups.ours, marker, () => post(url, target.key, { id: marker }));
-				if (round >= 0) result.ours.push(r.last), result.oursFirst.push(r.first), result.oursCpu.push(r.cpu);
+				if (round < 0) return;
+				result.ours.push(r.last);
+				result.oursFirst.push(r.first);
+				result.oursCpu.push(r.cpu);
 			},
 			async () => {
 				const r = await fanoutRound(theirs, groups.peer, marker, () => fetch(room, { method: "POST", body }));
-				if (round >= 0) result.peer.push(r.last), result.peerFirst.push(r.first), result.peerCpu.push(r.cpu);
+				if (round < 0) return;
+				result.peer.push(r.last);
+				result.peerFirst.push(r.first);
+				result.peerCpu.push(r.cpu);
 			},
 			async () => {
 				const r = await fanoutRound(theirs, groups.peer, marker, () => fetch(room, { method: "POST", body: sized }));

@@ -122,18 +122,6 @@ function startLoad(condition: Condition, url: string, pipelineUrl: string, probe
 const PIPELINE_PROBED = "probed";
 const PIPELINE_OTHER = "other";
 
-/** One bare-pipeline probe: a 1-item POST whose item carries a marker, timed until its 202 and until its frame arrives. */
-async function pipelineProbeOnce(pipelineUrl: string, socket: MarkerSocket, i: number) {
-	const marker = `probe-${i}-${crypto.randomUUID().slice(0, 8)}`;
-	const arrival = socket.waitFor(marker);
-	const start = performance.now();
-	const response = await fetch(`${pipelineUrl}/ingest/${PIPELINE_PROBED}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ id: marker, n: i }) });
-	const accepted = performance.now() - start;
-	await response.arrayBuffer();
-	if (response.status !== 202) throw new Error(`bare pipeline answered ${response.status}`);
-	return { accepted, endToEnd: (await withTimeout(arrival, marker)) - start };
-}
-
 /** A frame that has not come PROBE_TIMEOUT_MS after its 202 fails the run: it was lost. */
 async function withTimeout(arrival: Promise<number>, marker: string): Promise<number> {
 	let timer: NodeJS.Timeout | undefined;
@@ -143,18 +131,14 @@ async function withTimeout(arrival: Promise<number>, marker: string): Promise<nu
 	return Promise.race([arrival, lost]).finally(() => clearTimeout(timer));
 }
 
-/** One probe: a 1-item POST whose item carries a marker, timed until its 202 and until its frame arrives. */
-async function probeOnce(url: string, target: BenchStream, socket: MarkerSocket, i: number) {
+/** One probe: a 1-item POST to `postUrl` whose item carries a marker, timed until its 202 and until `socket` has its frame. */
+async function probeOnce(postUrl: string, headers: Record<string, string>, socket: MarkerSocket, i: number) {
 	const marker = `probe-${i}-${crypto.randomUUID().slice(0, 8)}`;
 	const arrival = socket.waitFor(marker);
 	const start = performance.now();
-	const response = await fetch(`${url}/api/ingest`, {
-		method: "POST",
-		headers: { Authorization: `Bearer ${target.key}`, "Content-Type": "application/json" },
-		body: JSON.stringify({ id: marker, n: i }),
-	});
+	const response = await fetch(postUrl, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify({ id: marker, n: i }) });
 	const accepted = performance.now() - start;
-	if (response.status !== 202) throw new Error(`probe answered ${response.status}`);
+	if (response.status !== 202) throw new Error(`probe to ${postUrl} answered ${response.status}`);
 	await response.arrayBuffer();
 	// The clock starts at the 202, so a slow POST on a busy machine is not taken for a lost frame.
 	return { accepted, endToEnd: (await withTimeout(arrival, marker)) - start };
@@ -186,15 +170,17 @@ export async function latencyUnderLoad(url: string, adminToken: string, pipeline
 	const rounds: Probes[][] = [];
 	try {
 		// One unmeasured probe on each server: it wakes the probe stream's object and waits out whatever the server was still doing.
-		await probeOnce(url, probed, socket, -1);
-		await pipelineProbeOnce(pipelineUrl, pipelineSocket, -1);
+		const ours = (i: number) => probeOnce(`${url}/api/ingest`, { Authorization: `Bearer ${probed.key}` }, socket, i);
+		const pipeline = (i: number) => probeOnce(`${pipelineUrl}/ingest/${PIPELINE_PROBED}`, {}, pipelineSocket, i);
+		await ours(-1);
+		await pipeline(-1);
 		for (let round = 0; round < ROUNDS; round++) {
 			const results: Probes[] = [];
 			for (const condition of CONDITIONS) {
 				console.log(`under load, round ${round + 1}/${ROUNDS}: ${condition}, ${SECONDS} s of probes`);
 				const load = startLoad(condition, url, pipelineUrl, probed, other);
 				if (load) await new Promise((resolve) => setTimeout(resolve, RAMP_MS));
-				const send = BARE.includes(condition) ? (i: number) => pipelineProbeOnce(pipelineUrl, pipelineSocket, i) : (i: number) => probeOnce(url, probed, socket, i);
+				const send = BARE.includes(condition) ? pipeline : ours;
 				const group = BARE.includes(condition) ? groups.pipeline : groups.ours;
 				const cpuBefore = groupCpuMs(group);
 				const probes = await probe(send, SECONDS * 1000);
