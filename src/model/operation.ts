@@ -1,6 +1,15 @@
 import { z } from "zod";
 import { IngestMode } from "./payload";
-import { StreamName } from "./stream-name";
+import { STREAM_NAME_PATTERN, StreamName } from "./stream-name";
+
+// The rules of a queued part, shared by the schema and the plain check below so that the two cannot drift apart.
+const REQUEST_ID = /^req_[0-9a-z]{26}$/;
+const BODY_HASH = /^[0-9a-f]{64}$/;
+const CONNECTOR_ID_MAX = 64;
+const IDEMPOTENCY_KEY_MAX = 255;
+const ITEM_KEY_MAX = 128;
+const PARTS_MAX = 1000;
+const FORMATS = ["json", "ndjson"] as const;
 
 /**
  * One part of one accepted request, the unit the stream core applies: what the request
@@ -12,20 +21,20 @@ import { StreamName } from "./stream-name";
 export const OperationPart = z
 	.object({
 		v: z.literal(1),
-		request_id: z.string().regex(/^req_[0-9a-z]{26}$/),
-		connector_id: z.string().min(1).max(64),
+		request_id: z.string().regex(REQUEST_ID),
+		connector_id: z.string().min(1).max(CONNECTOR_ID_MAX),
 		stream: StreamName,
 		received_at: z.number().int().nonnegative(),
 		// 0 for a clear (an empty replace).
 		items_received: z.number().int().min(0),
 		// Absent in messages queued before modes existed: those are upserts.
 		mode: IngestMode.default("upsert"),
-		idempotency_key: z.string().min(1).max(255).nullable(),
-		body_hash: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
-		item_key: z.string().min(1).max(128).nullable(),
-		format: z.enum(["json", "ndjson"]),
+		idempotency_key: z.string().min(1).max(IDEMPOTENCY_KEY_MAX).nullable(),
+		body_hash: z.string().regex(BODY_HASH).nullable(),
+		item_key: z.string().min(1).max(ITEM_KEY_MAX).nullable(),
+		format: z.enum(FORMATS),
 		part: z.number().int().nonnegative(),
-		parts: z.number().int().min(1).max(1000),
+		parts: z.number().int().min(1).max(PARTS_MAX),
 		body: z.string(),
 	})
 	.refine((message) => message.part < message.parts, { message: "part must be below parts", path: ["part"] });
@@ -35,14 +44,12 @@ export type OperationPart = z.infer<typeof OperationPart>;
 /** The fields every part of a request repeats. */
 export type RequestEnvelope = Omit<OperationPart, "part" | "parts" | "body">;
 
-const REQUEST_ID = /^req_[0-9a-z]{26}$/;
-const STREAM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const BODY_HASH = /^[0-9a-f]{64}$/;
 const MODES: ReadonlySet<unknown> = new Set(IngestMode.options);
 const count = (value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): value is number =>
 	Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
 const text = (value: unknown, min: number, max: number): value is string =>
 	typeof value === "string" && value.length >= min && value.length <= max;
+const isFormat = (value: unknown): value is OperationPart["format"] => (FORMATS as readonly unknown[]).includes(value);
 
 /**
  * `OperationPart.safeParse`, with a plain check first for the messages the edge writes (zod's parse of every
@@ -57,18 +64,18 @@ export function parseOperationPart(value: unknown): ReturnType<typeof OperationP
 			m.v === 1 &&
 			typeof m.request_id === "string" &&
 			REQUEST_ID.test(m.request_id) &&
-			text(m.connector_id, 1, 64) &&
+			text(m.connector_id, 1, CONNECTOR_ID_MAX) &&
 			typeof m.stream === "string" &&
-			STREAM_NAME.test(m.stream) &&
+			STREAM_NAME_PATTERN.test(m.stream) &&
 			count(m.received_at, 0) &&
 			count(m.items_received, 0) &&
 			MODES.has(mode) &&
-			(m.idempotency_key === null || text(m.idempotency_key, 1, 255)) &&
+			(m.idempotency_key === null || text(m.idempotency_key, 1, IDEMPOTENCY_KEY_MAX)) &&
 			(m.body_hash === null || (typeof m.body_hash === "string" && BODY_HASH.test(m.body_hash))) &&
-			(m.item_key === null || text(m.item_key, 1, 128)) &&
-			(m.format === "json" || m.format === "ndjson") &&
+			(m.item_key === null || text(m.item_key, 1, ITEM_KEY_MAX)) &&
+			isFormat(m.format) &&
 			count(m.part, 0) &&
-			count(m.parts, 1, 1000) &&
+			count(m.parts, 1, PARTS_MAX) &&
 			m.part < m.parts &&
 			typeof m.body === "string"
 		) {
